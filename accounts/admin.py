@@ -1,0 +1,68 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from accounts.identity import display_name, username_key
+from accounts.models import Invite, User
+
+
+class _UsernameKeyMixin:
+    """Admin forms: refuse a name whose key another user already has, as a form error, not a 500."""
+
+    def clean_username(self):
+        name = display_name(self.cleaned_data["username"])
+        key = username_key(name)
+        if not key:
+            raise forms.ValidationError("A name needs at least one visible character.")
+        others = User.objects.filter(username_key=key)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError("That name is taken.")
+        return name
+
+    def _post_clean(self):
+        if "username" in self.cleaned_data:
+            self.instance.set_username(self.cleaned_data["username"])
+        super()._post_clean()
+
+
+class CairnUserChangeForm(_UsernameKeyMixin, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        field_classes = {}
+
+
+class CairnUserCreationForm(_UsernameKeyMixin, AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ["username"]
+        field_classes = {}
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = CairnUserChangeForm
+    add_form = CairnUserCreationForm
+    list_display = ["username", "external_id", "invited_by", "is_active", "is_staff", "date_joined"]
+    list_select_related = ["invited_by"]
+    search_fields = ["username", "username_key", "external_id"]
+    raw_id_fields = ["invited_by", "joined_via"]
+    readonly_fields = ["username_key", "username_key_version", "last_login", "date_joined"]
+    fieldsets = [
+        (None, {"fields": ["username", "username_key", "username_key_version", "external_id", "password"]}),
+        ("Invite tree", {"fields": ["invited_by", "joined_via"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    list_display = ["pk", "created_by", "created_at", "expires_at", "uses", "max_uses"]
+    list_select_related = ["created_by"]
+    search_fields = ["created_by__username"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["token_hash", "created_at", "uses"]
