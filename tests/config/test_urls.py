@@ -1,0 +1,15 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_check_answers_without_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+
+
+def test_the_home_page_needs_a_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.url.startswith("/login/")
