@@ -16,4 +16,4 @@ def selected_checks(options) -> list[Check]:
     try:
         return select_checks(only=options["only"], exclude=options["exclude"])
     except UnknownCheck as error:
-        raise CommandError(str(error)) from None
+        raise CommandError(str(error), returncode=2) from None

@@ -78,7 +78,7 @@ def test_doctor_only_and_exclude_pick_checks():
 
 def test_doctor_refuses_an_unknown_check_and_lists_the_valid_names():
     _, error = run_failing("doctor", "--only", "nosuchcheck")
-    assert error.returncode == 1
+    assert error.returncode == 2  # a usage error, not "problems found"
     assert "Unknown check nosuchcheck. Valid names: accounts.dangling_inviter, accounts.invite_cycle" in str(error)
 
 
