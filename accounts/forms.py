@@ -29,8 +29,8 @@ def _is_default_ignorable(ch: str) -> bool:
 
 
 def validate_new_username(value: str) -> str:
-    """Sign-up rules for a name; returns its display form or raises ValidationError."""
-    name = display_name(value)
+    """Sign-up rules for a name; returns its display form (composed to NFC) or raises ValidationError."""
+    name = unicodedata.normalize("NFC", display_name(value))
     if not USERNAME_MIN_LENGTH <= len(name) <= USERNAME_MAX_LENGTH:
         raise forms.ValidationError(
             f"A name is {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} characters long.", code="length"

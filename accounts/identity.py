@@ -35,8 +35,12 @@ def username_key(name: str) -> str:
 
 
 def display_name(name: str) -> str:
-    """The form a name is shown and stored in: whitespace runs collapsed, stripped, NFC."""
-    return unicodedata.normalize("NFC", " ".join(name.split()))
+    """The form a name is stored and shown in: whitespace runs collapsed and stripped, nothing else.
+
+    This is `display()` of legacy/thywill.md R3: case, accents and their encoding are kept, so an imported
+    name is exactly what the archive wrote. Sign-up additionally composes a new name to NFC.
+    """
+    return " ".join(name.split())
 
 
 def without_spaces(key: str) -> str:

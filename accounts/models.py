@@ -42,7 +42,7 @@ class User(AbstractUser):
     username = models.CharField(
         max_length=150,
         unique=True,
-        help_text="The display name, as given (whitespace collapsed, NFC).",
+        help_text="The display name as given, whitespace collapsed (sign-up also composes it to NFC).",
         error_messages={"unique": "That name is taken."},
     )
     username_key = models.CharField(
