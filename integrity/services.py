@@ -80,12 +80,14 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
     undoing would then overwrite someone else's later change.
     """
     undoable = [RepairJournal.Status.APPLIED, RepairJournal.Status.FAILED]
-    claimed = RepairJournal.objects.filter(pk=journal_id, status__in=undoable).update(
+    claimed = RepairJournal.objects.filter(pk=journal_id, kind="heal", status__in=undoable).update(
         status=RepairJournal.Status.UNDONE, undone_at=timezone.now(), undone_by=acting_user
     )
     journal = RepairJournal.objects.filter(pk=journal_id).first()
     if journal is None:
         raise ValidationError(f"Repair #{journal_id} does not exist.")
+    if journal.kind != "heal":
+        raise ValidationError(f"Repair #{journal_id} ({journal.kind}) cannot be undone: only heals can, so far.")
     if not claimed:
         raise ValidationError(f"Repair #{journal_id} cannot be undone: it is {journal.get_status_display().lower()}.")
     for change in journal.changes.order_by("-pk"):

@@ -26,3 +26,16 @@ def client_for(db):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def archive_root(tmp_path, settings):
+    """Every test writes its text archives to its own folder, never to the project's."""
+    root = tmp_path / "archives"
+    root.mkdir()
+    settings.CAIRN_ARCHIVE_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archives": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
+    }
+    return root

@@ -49,3 +49,11 @@ def test_quarantining_the_same_record_twice_stores_it_once():
     assert first == again != other
     assert Quarantine.objects.count() == 2
     assert first.status == Quarantine.Status.OPEN
+
+
+def test_only_heal_journals_can_be_undone_so_far():
+    journal = RepairJournal.objects.create(kind="import", status=RepairJournal.Status.APPLIED)
+    with pytest.raises(Exception, match=r"\(import\) cannot be undone: only heals can"):  # noqa: PT011
+        services.undo_repair(journal_id=journal.pk)
+    journal.refresh_from_db()
+    assert journal.status == RepairJournal.Status.APPLIED

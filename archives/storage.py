@@ -1,0 +1,101 @@
+"""Reading and writing files under CAIRN_ARCHIVE_ROOT through the "archives" storage.
+
+Names are POSIX paths relative to the root. New files appear atomically and never overwrite: the content
+is written to a temporary file in the same folder and hard-linked to its final name, which fails if the
+name exists, so two prayers submitted in the same minute get `_2`, `_3`… instead of clobbering each
+other. Appends open the file in append mode; callers serialize appends to one file with a row lock.
+"""
+
+import os
+import tempfile
+from pathlib import PurePosixPath
+
+from django.core.files.storage import storages
+
+
+class ArchiveWriteError(Exception):
+    """The archive could not be written; the message says which file and why."""
+
+
+def archive_storage():
+    return storages["archives"]
+
+
+def _path(name: str) -> str:
+    storage = archive_storage()
+    root = os.path.realpath(storage.location)
+    path = os.path.realpath(storage.path(name))
+    if os.path.commonpath([root, path]) != root:
+        raise ArchiveWriteError(f"{name}: outside the archive root")
+    return path
+
+
+def numbered_name(name: str, n: int) -> str:
+    """`a/b.txt` → `a/b.txt` for n=1, `a/b_2.txt` for n=2 (ThyWill's naming of same-minute files)."""
+    if n == 1:
+        return name
+    path = PurePosixPath(name)
+    return str(path.with_name(f"{path.stem}_{n}{path.suffix}"))
+
+
+def create_new(name: str, content: str) -> str:
+    """Create a file with `content` at `name`, or at the next free `_N` name; return the name used."""
+    first = _path(name)
+    folder = os.path.dirname(first)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=".tmp-", delete=False) as tmp:
+            tmp.write(content)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        try:
+            for n in range(1, 10_000):
+                candidate = numbered_name(name, n)
+                try:
+                    os.link(tmp.name, _path(candidate))  # fails if the name exists: exclusive create
+                except FileExistsError:
+                    continue
+                return candidate
+            raise ArchiveWriteError(f"{name}: no free name")
+        finally:
+            os.unlink(tmp.name)
+    except OSError as error:
+        raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
+
+
+def append(name: str, text: str) -> None:
+    """Append `text` to an existing file."""
+    try:
+        with open(_path(name), "a", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as error:
+        raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
+
+
+def append_creating(name: str, *, header: str, text: str) -> None:
+    """Append `text`, creating the file with `header` first when it does not exist (monthly logs)."""
+    path = _path(name)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            with open(path, "x", encoding="utf-8") as file:
+                file.write(header)
+        except FileExistsError:
+            pass
+    except OSError as error:
+        raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
+    append(name, text)
+
+
+def read_bytes(name: str) -> bytes | None:
+    try:
+        with open(_path(name), "rb") as file:
+            return file.read()
+    except FileNotFoundError:
+        return None
+
+
+def exists(name: str) -> bool:
+    return os.path.isfile(_path(name))
