@@ -10,6 +10,7 @@ import os
 import tempfile
 from pathlib import PurePosixPath
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import storages
 
 
@@ -24,7 +25,10 @@ def archive_storage():
 def _path(name: str) -> str:
     storage = archive_storage()
     root = os.path.realpath(storage.location)
-    path = os.path.realpath(storage.path(name))
+    try:
+        path = os.path.realpath(storage.path(name))
+    except SuspiciousFileOperation:
+        raise ArchiveWriteError(f"{name}: outside the archive root") from None
     if os.path.commonpath([root, path]) != root:
         raise ArchiveWriteError(f"{name}: outside the archive root")
     return path

@@ -19,6 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, execute, batch_size, verbosity, **options):
         plans = {check.name: check.plan_fix() for check in selected_checks(options) if check.plan_fix}
+        plans = {name: plan for name, plan in plans.items() if plan.changes or plan.skipped}
         for name, plan in plans.items():
             self._write_plan(name, plan, verbosity)
         total = sum(len(plan.changes) for plan in plans.values())

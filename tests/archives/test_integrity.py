@@ -1,0 +1,65 @@
+import pytest
+
+from archives import integrity, services
+from archives.models import Prayer
+from tests.archives.factories import ActivityFactory, PrayerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_state_that_disagrees_with_the_events_is_found_and_recomputed(user):
+    fine = services.submit_prayer(acting_user=user, request="Fine")
+    services.mark_answered(acting_user=user, prayer=fine, testimony="Yes")
+    wrong = services.submit_prayer(acting_user=user, request="Wrong")
+    services.mark_answered(acting_user=user, prayer=wrong, testimony="Home now")
+    services.archive_prayer(acting_user=user, prayer=wrong)
+    Prayer.objects.filter(pk=wrong.pk).update(is_answered=False, is_archived=False, testimony="")
+    never_archived = PrayerFactory(is_archived=True)  # no events at all
+
+    finding = integrity.stale_prayer_states.find()
+    assert (finding.count, finding.sample) == (2, [wrong.pk, never_archived.pk])
+
+    plan = integrity.stale_prayer_states.plan_fix()
+    assert [(c.pk, c.before, c.after) for c in plan.changes] == [
+        (
+            wrong.pk,
+            {"is_answered": False, "is_archived": False, "testimony": ""},
+            {"is_answered": True, "is_archived": True, "testimony": "Home now"},
+        ),
+        (never_archived.pk, {"is_archived": True}, {"is_archived": False}),
+    ]
+
+
+def test_the_latest_of_archive_and_restore_decides(user):
+    prayer = PrayerFactory(is_archived=True)
+    ActivityFactory(prayer=prayer, kind="archived", at=prayer.submitted_at.replace(hour=1))
+    ActivityFactory(prayer=prayer, kind="restored", at=prayer.submitted_at.replace(hour=2))
+    assert integrity.stale_prayer_states.find().sample == [prayer.pk]
+    Prayer.objects.filter(pk=prayer.pk).update(is_archived=False)
+    assert integrity.stale_prayer_states.find().count == 0
+
+
+def test_a_prayer_whose_file_is_missing_or_outside_the_root_is_found(user, archive_root):
+    present = services.submit_prayer(acting_user=user, request="Here")
+    gone = services.submit_prayer(acting_user=user, request="Gone")
+    (archive_root / gone.archive_path).unlink()
+    escaped = PrayerFactory(archive_path="../../etc/passwd")
+    absolute = PrayerFactory(archive_path="/tmp/thywill-import-xyz/prayers/a.txt")
+    finding = integrity.missing_archive_files.find()
+    assert finding.sample == [gone.pk, escaped.pk, absolute.pk]
+    assert present.pk not in finding.sample
+
+
+@pytest.mark.parametrize("check", [integrity.stale_prayer_states, integrity.missing_archive_files], ids=str)
+def test_a_checks_query_count_does_not_grow_with_the_number_of_prayers(check, django_assert_max_num_queries):
+    def make(count):
+        for prayer in PrayerFactory.create_batch(count, is_answered=True, archive_path="prayers/missing.txt"):
+            ActivityFactory(prayer=prayer, kind="archived")
+
+    make(3)
+    with django_assert_max_num_queries(2) as small:
+        assert check.find().count == 3
+    make(30)
+    with django_assert_max_num_queries(2) as large:
+        assert check.find().count == 33
+    assert len(large.captured_queries) == len(small.captured_queries)
