@@ -4,14 +4,21 @@ from django.db.models import Count, Q
 
 
 class PrayerQuerySet(models.QuerySet):
-    def on_the_wall(self):
-        """Active requests, newest first, with how many times people prayed."""
+    def _listed(self):
+        """Newest first, with the author and how many times people prayed."""
         return (
-            self.filter(is_archived=False)
-            .select_related("author")
+            self.select_related("author")
             .annotate(prayed_count=Count("activities", filter=Q(activities__kind=Activity.Kind.PRAYED)))
             .order_by("-submitted_at", "-pk")
         )
+
+    def on_the_wall(self):
+        """Active requests."""
+        return self.filter(is_archived=False)._listed()
+
+    def archived_by(self, user):
+        """A user's own archived requests."""
+        return self.filter(author=user, is_archived=True)._listed()
 
 
 class Prayer(models.Model):
