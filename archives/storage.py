@@ -103,3 +103,47 @@ def read_bytes(name: str) -> bytes | None:
 
 def exists(name: str) -> bool:
     return os.path.isfile(_path(name))
+
+
+def place(name: str, data: bytes, *, numbered: bool) -> str | None:
+    """Put `data` at `name` unless it is there already; return the name that holds it.
+
+    A file already at `name` that starts with `data` is the same file, with events appended since: nothing
+    is written. Any other file there is never overwritten: with `numbered`, the next `_N` name is tried;
+    without, None is returned (the caller reports the conflict).
+    """
+    for n in range(1, 10_000):
+        candidate = numbered_name(name, n)
+        existing = read_bytes(candidate)
+        if existing is not None and existing.startswith(data):
+            return candidate
+        if existing is None:
+            try:
+                return _create_exactly(candidate, data)
+            except FileExistsError:
+                existing = read_bytes(candidate)  # someone created it meanwhile
+                if existing is not None and existing.startswith(data):
+                    return candidate
+        if not numbered:
+            return None
+    raise ArchiveWriteError(f"{name}: no free name")
+
+
+def _create_exactly(name: str, data: bytes) -> str:
+    path = _path(name)
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=".tmp-", delete=False) as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        try:
+            os.link(tmp.name, path)
+        finally:
+            os.unlink(tmp.name)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
+    return name

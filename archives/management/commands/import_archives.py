@@ -1,0 +1,70 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.management.base import BaseCommand, CommandError
+
+from archives import importer
+from archives.thywill import read_thywill_archive
+from lib.progress import progress_counter
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a ThyWill text archive (a text_archives folder or a complete_site_archive .zip) following "
+        "legacy/thywill.md R1–R14; a dry run unless --execute."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="A ThyWill text_archives folder, a complete_site_archive*.zip, or a root.")
+        parser.add_argument(
+            "--timezone", default="UTC", help="IANA zone the archive's naive times are wall time in (default: UTC)."
+        )
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--dry-run", action="store_true", help="Report what would be imported (the default).")
+        mode.add_argument("--execute", action="store_true", help="Import, and copy the files into the archive root.")
+        parser.add_argument("--batch-size", type=int, default=1000, help="Prayers per transaction (default: 1000).")
+
+    def handle(self, *args, path, timezone, execute, batch_size, verbosity, **options):
+        try:
+            tz = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise CommandError(f"--timezone {timezone}: not an IANA time zone name (e.g. Europe/London)") from None
+        try:
+            archive = read_thywill_archive(path)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        if verbosity >= 1:
+            self.stdout.write(
+                f"Read {archive.files_read} file(s), {archive.lines_read} line(s): {len(archive.users)} user(s), "
+                f"{len(archive.prayers)} prayer(s)."
+            )
+        archive_paths = importer.copy_into_archive_root(path, archive) if execute else {}
+        bar = progress_counter(command=self, total=len(archive.prayers), desc="import", verbosity=verbosity)
+        try:
+            report = importer.import_archive(
+                archive=archive,
+                tz=tz,
+                execute=execute,
+                archive_paths=archive_paths,
+                batch_size=batch_size,
+                on_prayers=bar.update,
+                description=f"import_archives {path}",
+            )
+        finally:
+            bar.close()
+        self._write_report(report, execute)
+
+    def _write_report(self, report, execute):
+        verb = "Imported" if execute else "Would import"
+        self.stdout.write(
+            f"{verb}: {report.users_created} new user(s) ({report.users_linked} already here), "
+            f"{report.inviters_set} inviter link(s), {report.prayers_created} new prayer(s) "
+            f"({report.prayers_existing} already here), {report.activities_created} activity row(s)."
+        )
+        quarantined = ", ".join(f"{reason} {count}" for reason, count in sorted(report.quarantined.items()) if count)
+        self.stdout.write(f"Quarantine: {quarantined or 'nothing'}.")
+        if not execute:
+            self.stdout.write("Dry run: nothing changed. Run again with --execute to import.")
+        elif not report.changed_anything:
+            self.stdout.write(self.style.SUCCESS("Nothing new: this archive was already imported."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Done."))
