@@ -19,12 +19,13 @@ from django.utils import timezone
 
 from accounts.identity import KEY_VERSION
 from accounts.models import User
-from archives import storage, thywill
+from archives import thywill
 from archives.models import Activity, Prayer
 from archives.services import derive_state, refresh_state
 from archives.thywill import LegacyArchive, LegacyPrayer, LegacyQuarantine
 from integrity.models import Quarantine, RepairJournal
 from integrity.services import fingerprint
+from lib import archive_files
 from lib.batching import batched
 
 IMPORTED_USER_NAMESPACE = uuid.UUID("3b8f2c1e-6a4d-5e7f-9c0b-1d2e3f4a5b6c")
@@ -73,7 +74,7 @@ def copy_into_archive_root(path, archive: LegacyArchive) -> dict[str, str]:
     placed = {}
     for relpath, data in thywill.archive_files(path):
         is_prayer_file = relpath.startswith("prayers/")
-        final = storage.place(relpath, data, numbered=is_prayer_file)
+        final = archive_files.place(relpath, data, numbered=is_prayer_file)
         if final is None:
             archive.quarantine.append(
                 LegacyQuarantine(

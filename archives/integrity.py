@@ -5,10 +5,10 @@ import os
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 
-from archives import storage
 from archives.models import Activity, Prayer
 from archives.services import derive_state
 from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, check
+from lib import archive_files
 
 Kind = Activity.Kind
 DERIVED = ["is_answered", "is_archived", "testimony"]
@@ -76,6 +76,6 @@ def _is_safe_existing(path: str) -> bool:
     if not path or os.path.isabs(path):
         return False
     try:
-        return storage.exists(path)
-    except storage.ArchiveWriteError:  # outside the root
+        return archive_files.exists(path)
+    except archive_files.ArchiveWriteError:  # outside the root
         return False

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from archives import storage
 from archives.archive_format import prayer_file_name, render_event_line, render_prayer_file
 from archives.models import Activity, Prayer
+from lib import archive_files
 
 Kind = Activity.Kind
 
@@ -71,7 +71,7 @@ def submit_prayer(*, acting_user: User, request: str, generated_prayer: str = ""
         request=request,
         generated_prayer=generated_prayer,
     )
-    path = storage.create_new(prayer_file_name(now), content)
+    path = archive_files.create_new(prayer_file_name(now), content)
     return Prayer.objects.create(
         archive_id=archive_id,
         author=acting_user,
@@ -93,7 +93,7 @@ def _record(*, acting_user: User, prayer: Prayer, kind: str, text: str = "", at:
     line = render_event_line(
         at=at, kind=kind, actor_name=acting_user.username, actor_id=acting_user.external_id, text=text
     )
-    storage.append(prayer.archive_path, line)
+    archive_files.append(prayer.archive_path, line)
     activity = Activity.objects.create(prayer=prayer, actor=acting_user, kind=kind, at=at, text=text)
     refresh_state(prayer)
     return activity

@@ -1,16 +1,17 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from archives import services, storage
+from archives import services
 from archives.archive_format import parse_event_line, parse_prayer_file
 from archives.models import Activity, Prayer
+from lib import archive_files
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def archived_file(prayer):
-    return storage.read_bytes(prayer.archive_path).decode().split("\n")
+    return archive_files.read_bytes(prayer.archive_path).decode().split("\n")
 
 
 def test_submitting_writes_the_archive_file_then_the_row(user, archive_root):
@@ -42,7 +43,7 @@ def test_two_prayers_in_the_same_minute_get_two_files(user, other_user, time_mac
 
 def test_an_archive_write_failure_fails_the_request_and_changes_nothing(user, archive_root):
     (archive_root / "prayers").write_text("a file where the prayers folder should be")
-    with pytest.raises(storage.ArchiveWriteError, match="prayers/"):
+    with pytest.raises(archive_files.ArchiveWriteError, match="prayers/"):
         services.submit_prayer(acting_user=user, request="Hello")
     assert not Prayer.objects.exists()
 

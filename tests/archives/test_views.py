@@ -1,8 +1,9 @@
 import pytest
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from archives import services, storage
+from archives import services
 from archives.models import Activity, Prayer
+from lib import archive_files
 from tests.accounts.factories import UserFactory
 from tests.archives.factories import ActivityFactory, PrayerFactory
 
@@ -59,11 +60,11 @@ def test_an_anonymous_visitor_cannot_submit_a_request(client):
 @pytest.mark.parametrize("action", ACTIONS)
 def test_an_anonymous_visitor_cannot_act_on_a_prayer(client, user, action):
     prayer = _submit(user)
-    file_before = storage.read_bytes(prayer.archive_path)
+    file_before = archive_files.read_bytes(prayer.archive_path)
     response = client.post(_url(prayer, action), {"testimony": "Done"})
     assertRedirects(response, f"/login/?next={_url(prayer, action)}")
     assert not Activity.objects.exists()
-    assert storage.read_bytes(prayer.archive_path) == file_before
+    assert archive_files.read_bytes(prayer.archive_path) == file_before
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -163,7 +164,7 @@ def test_sharing_a_request_writes_its_archive_file_and_opens_its_page(user, clie
         "Please pray for my father.\nHe starts chemo.",
         "Lord, be near.",
     )
-    archived = storage.read_bytes(prayer.archive_path).decode()
+    archived = archive_files.read_bytes(prayer.archive_path).decode()
     assert "Please pray for my father.\nHe starts chemo.\n" in archived
     assert "Lord, be near." in archived
     assert "Your request is on the prayer wall." in _messages(response)
@@ -274,7 +275,7 @@ def test_praying_twice_records_two_events_and_counts_two(user, other_user, clien
     response = client.post(_url(prayer, "pray"), follow=True)
     assert _kinds(prayer) == ["prayed", "prayed"]
     assert set(prayer.activities.values_list("actor", flat=True)) == {other_user.pk}
-    assert storage.read_bytes(prayer.archive_path).decode().count("Bob prayed this prayer") == 2
+    assert archive_files.read_bytes(prayer.archive_path).decode().count("Bob prayed this prayer") == 2
     assert "Thank you for praying." in _messages(response)
     assertContains(response, "Prayed for 2 times.")
     assert _wall_prayers(client.get(WALL))[0].prayed_count == 2
@@ -306,12 +307,12 @@ def test_an_unsafe_next_is_ignored(user, other_user, client_for, unsafe):
 def test_praying_for_an_archived_request_shows_an_error_and_records_nothing(user, other_user, client_for):
     prayer = _submit(user)
     services.archive_prayer(acting_user=user, prayer=prayer)
-    file_before = storage.read_bytes(prayer.archive_path)
+    file_before = archive_files.read_bytes(prayer.archive_path)
     response = client_for(other_user).post(_url(prayer, "pray"), follow=True)
     assertRedirects(response, _url(prayer))
     assert _messages(response) == ["This request is archived; it can be prayed for again once it is restored."]
     assert _kinds(prayer) == ["archived"]
-    assert storage.read_bytes(prayer.archive_path) == file_before
+    assert archive_files.read_bytes(prayer.archive_path) == file_before
 
 
 # Answering, archiving and restoring: the author only
@@ -355,11 +356,11 @@ def test_another_user_cannot_answer_archive_or_restore_a_request(user, other_use
     if action == "restore":
         services.archive_prayer(acting_user=user, prayer=prayer)
     prayer.refresh_from_db()
-    kinds_before, file_before = _kinds(prayer), storage.read_bytes(prayer.archive_path)
+    kinds_before, file_before = _kinds(prayer), archive_files.read_bytes(prayer.archive_path)
     response = client_for(other_user).post(_url(prayer, action), {"testimony": "Not mine to tell"})
     assert response.status_code == 403
     assert _kinds(prayer) == kinds_before
-    assert storage.read_bytes(prayer.archive_path) == file_before
+    assert archive_files.read_bytes(prayer.archive_path) == file_before
     refreshed = Prayer.objects.get(pk=prayer.pk)
     assert (refreshed.is_answered, refreshed.is_archived, refreshed.testimony) == (
         prayer.is_answered,
@@ -431,7 +432,7 @@ def test_anyone_can_flag_a_request_and_staff_find_it_in_the_admin(user, other_us
     assert "Thank you. Staff will review this request." in _messages(response)
     flagged = Activity.objects.get(kind="flagged")
     assert (flagged.prayer, flagged.actor) == (prayer, other_user)
-    assert "Bob flagged this prayer" in storage.read_bytes(prayer.archive_path).decode()
+    assert "Bob flagged this prayer" in archive_files.read_bytes(prayer.archive_path).decode()
 
     ActivityFactory(prayer=prayer, actor=other_user)  # a "prayed" event, which the filter leaves out
     staff = UserFactory(is_staff=True, is_superuser=True)

@@ -1,4 +1,4 @@
-"""Reading and writing files under CAIRN_ARCHIVE_ROOT through the "archives" storage.
+"""Reading and writing files under CAIRN_ARCHIVE_ROOT (the "archives" storage), for every app that archives.
 
 Names are POSIX paths relative to the root. New files appear atomically and never overwrite: the content
 is written to a temporary file in the same folder and hard-linked to its final name, which fails if the
