@@ -93,9 +93,12 @@ def imported_external_id(key: str) -> str:
     return f"thywill:{uuid.uuid5(IMPORTED_USER_NAMESPACE, key).hex}"
 
 
-def to_instant(naive: datetime, tz: ZoneInfo) -> datetime:
-    """R11: wall time in `tz` (fold=0 for gaps and overlaps), as an aware UTC instant with zero seconds."""
-    return naive.replace(second=0, microsecond=0, tzinfo=tz).astimezone(UTC)
+def to_instant(moment: datetime, tz: ZoneInfo) -> datetime:
+    """An aware UTC instant. A naive ThyWill time is wall time in `tz` (R11: fold=0 for gaps and
+    overlaps, zero seconds); an aware one (Cairn's own lines) is already an instant."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    return moment.replace(second=0, microsecond=0, tzinfo=tz).astimezone(UTC)
 
 
 def import_archive(
