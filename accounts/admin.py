@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from accounts import services
 from accounts.identity import display_name, username_key
 from accounts.models import Invite, User
 
@@ -57,6 +58,16 @@ class UserAdmin(DjangoUserAdmin):
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Important dates", {"fields": ["last_login", "date_joined"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        # The archive is the source of truth for people too: archive what changed, then save.
+        tracked = ["username", "is_staff", "is_superuser", "is_active"]
+        before = dict(User.objects.filter(pk=obj.pk).values(*tracked).first() or {}) if change else {}
+        super().save_model(request, obj, form, change)
+        if change:
+            services.archive_admin_changes(acting_user=request.user, user=obj, before=before)
+        else:
+            services.archive_joined(user=obj)
 
 
 @admin.register(Invite)

@@ -23,6 +23,10 @@ class UserManager(DjangoUserManager):
         user.set_username(username)
         user.set_password(password)
         user.save(using=self._db)
+        # createsuperuser and scripts come through here: archive the new user like any sign-up.
+        from accounts import archive
+
+        archive.joined(user=user)
         return user
 
     def get_by_natural_key(self, username):

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import archive
 from accounts.identity import username_key
 from accounts.models import Invite, User
 
@@ -29,6 +30,7 @@ def create_invite(*, acting_user: User, expires_in: timedelta, max_uses: int) ->
         expires_at=timezone.now() + expires_in,
         max_uses=max_uses,
     )
+    archive.invite_created(invite=invite)
     return invite, token
 
 
@@ -37,7 +39,8 @@ def revoke_invite(*, acting_user: User, invite: Invite) -> None:
     """End an invite now. Only its creator may."""
     if invite.created_by_id != acting_user.pk:
         raise ValidationError("Only the person who made an invite can revoke it.")
-    Invite.objects.filter(pk=invite.pk, expires_at__gt=timezone.now()).update(expires_at=timezone.now())
+    if Invite.objects.filter(pk=invite.pk, expires_at__gt=timezone.now()).update(expires_at=timezone.now()):
+        archive.invite_revoked(invite=invite, by=acting_user)
 
 
 class InviteUnusable(Exception):
@@ -84,6 +87,7 @@ def sign_up(*, token: str, username: str, password: str) -> User:
         if User.objects.filter(username_key=username_key(username)).exists():
             raise ValidationError({"username": NAME_TAKEN}) from None
         raise
+    archive.joined(user=user, invite_hash=invite.token_hash)
     return user
 
 
@@ -117,4 +121,28 @@ def ensure_user(
         if User.objects.filter(username_key=user.username_key).exists():
             raise ValidationError({"username": f"{username!r} ({external_id}): {NAME_TAKEN}"}) from None
         raise
+    archive.joined(user=user)
     return user, True
+
+
+def archive_joined(*, user: User) -> None:
+    """Archive a user created outside sign-up (the admin's add form, createsuperuser)."""
+    archive.joined(user=user)
+
+
+ARCHIVED_ROLES = {"is_staff": "staff", "is_superuser": "superuser"}
+
+
+def archive_admin_changes(*, acting_user: User, user: User, before: dict) -> None:
+    """Archive what a staff member changed on a user in the admin (names, roles, active state).
+
+    The admin's change form saves the row itself (the one place plain edits are allowed); this writes
+    the matching events, in the same transaction, so a rebuild from the archive has the same people.
+    """
+    if before.get("username") not in (None, user.username):
+        archive.renamed(user=user, old_username=before["username"])
+    for field, role in ARCHIVED_ROLES.items():
+        if field in before and before[field] != getattr(user, field):
+            archive.role_changed(user=user, role=role, granted=getattr(user, field), by=acting_user)
+    if "is_active" in before and before["is_active"] != user.is_active:
+        archive.activity_changed(user=user, active=user.is_active, by=acting_user)

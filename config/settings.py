@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "lib.middleware.ArchiveErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -6,8 +6,10 @@ name exists, so two prayers submitted in the same minute get `_2`, `_3`… inste
 other. Appends open the file in append mode; callers serialize appends to one file with a row lock.
 """
 
+import json
 import os
 import tempfile
+from datetime import UTC
 from pathlib import PurePosixPath
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -147,3 +149,13 @@ def _create_exactly(name: str, data: bytes) -> str:
     except OSError as error:
         raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
     return name
+
+
+def render_line(*, at, human: str, data: dict) -> str:
+    """One archive event line: `<UTC ISO time> - <human text><TAB><JSON>` (docs/archive-format.md).
+
+    The human text has its whitespace collapsed (no tab or line break); JSON escapes every control
+    character, so the line holds exactly one tab and one line break.
+    """
+    moment = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{moment} - {' '.join(human.split())}\t{json.dumps(data, ensure_ascii=False)}\n"
