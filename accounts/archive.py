@@ -45,6 +45,14 @@ def joined(*, user, invite_hash: str | None = None) -> None:
     )
 
 
+def created(*, user, invite_hash: str | None = None) -> None:
+    """A new user: `joined`, then a `role` event for each role it was created with (createsuperuser, demo)."""
+    joined(user=user, invite_hash=invite_hash)
+    for attribute, role in (("is_staff", "staff"), ("is_superuser", "superuser")):
+        if getattr(user, attribute):
+            role_changed(user=user, role=role, granted=True, at=user.date_joined)
+
+
 def renamed(*, user, old_username: str, at: datetime | None = None) -> None:
     _append(
         at=at or timezone.now(),

@@ -26,7 +26,7 @@ class UserManager(DjangoUserManager):
         # createsuperuser and scripts come through here: archive the new user like any sign-up.
         from accounts import archive
 
-        archive.joined(user=user)
+        archive.created(user=user)
         return user
 
     def get_by_natural_key(self, username):

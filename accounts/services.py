@@ -2,7 +2,9 @@
 
 import hashlib
 import secrets
-from datetime import timedelta
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,6 +18,11 @@ from accounts.models import Invite, User
 NAME_TAKEN = "That name is taken."
 
 
+def _now():
+    """Now, in whole seconds: the precision of the text archive, so a rebuild gives back the same values."""
+    return timezone.now().replace(microsecond=0)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -27,7 +34,7 @@ def create_invite(*, acting_user: User, expires_in: timedelta, max_uses: int) ->
     invite = Invite.objects.create(
         created_by=acting_user,
         token_hash=hash_token(token),
-        expires_at=timezone.now() + expires_in,
+        expires_at=_now() + expires_in,
         max_uses=max_uses,
     )
     archive.invite_created(invite=invite)
@@ -39,8 +46,9 @@ def revoke_invite(*, acting_user: User, invite: Invite) -> None:
     """End an invite now. Only its creator may."""
     if invite.created_by_id != acting_user.pk:
         raise ValidationError("Only the person who made an invite can revoke it.")
-    if Invite.objects.filter(pk=invite.pk, expires_at__gt=timezone.now()).update(expires_at=timezone.now()):
-        archive.invite_revoked(invite=invite, by=acting_user)
+    now = _now()
+    if Invite.objects.filter(pk=invite.pk, expires_at__gt=now).update(expires_at=now):
+        archive.invite_revoked(invite=invite, by=acting_user, at=now)
 
 
 class InviteUnusable(Exception):
@@ -77,7 +85,7 @@ def sign_up(*, token: str, username: str, password: str) -> User:
     )
     if not claimed:
         raise InviteUnusable("This invite link has already been used. Ask the person who sent it for a new one.")
-    user = User(invited_by=invite.created_by, joined_via=invite)
+    user = User(invited_by=invite.created_by, joined_via=invite, date_joined=_now())
     user.set_username(username)
     user.set_password(password)
     try:
@@ -105,7 +113,9 @@ def ensure_user(
 
     For imports and demo data. Raises ValidationError when the name belongs to a different user.
     """
-    user = User(external_id=external_id, invited_by=invited_by, is_staff=is_staff, is_superuser=is_superuser)
+    user = User(
+        external_id=external_id, invited_by=invited_by, is_staff=is_staff, is_superuser=is_superuser, date_joined=_now()
+    )
     user.set_username(username)
     if password:
         user.set_password(password)
@@ -121,13 +131,13 @@ def ensure_user(
         if User.objects.filter(username_key=user.username_key).exists():
             raise ValidationError({"username": f"{username!r} ({external_id}): {NAME_TAKEN}"}) from None
         raise
-    archive.joined(user=user)
+    archive.created(user=user)
     return user, True
 
 
 def archive_joined(*, user: User) -> None:
-    """Archive a user created outside sign-up (the admin's add form, createsuperuser)."""
-    archive.joined(user=user)
+    """Archive a user created outside sign-up (the admin's add form)."""
+    archive.created(user=user)
 
 
 ARCHIVED_ROLES = {"is_staff": "staff", "is_superuser": "superuser"}
@@ -141,8 +151,122 @@ def archive_admin_changes(*, acting_user: User, user: User, before: dict) -> Non
     """
     if before.get("username") not in (None, user.username):
         archive.renamed(user=user, old_username=before["username"])
-    for field, role in ARCHIVED_ROLES.items():
-        if field in before and before[field] != getattr(user, field):
-            archive.role_changed(user=user, role=role, granted=getattr(user, field), by=acting_user)
+    for attribute, role in ARCHIVED_ROLES.items():
+        if attribute in before and before[attribute] != getattr(user, attribute):
+            archive.role_changed(user=user, role=role, granted=getattr(user, attribute), by=acting_user)
     if "is_active" in before and before["is_active"] != user.is_active:
         archive.activity_changed(user=user, active=user.is_active, by=acting_user)
+
+
+@dataclass
+class ReplayResult:
+    changed: Counter = field(default_factory=Counter)  # what was created or changed, by event kind
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (index of the event, why it was not applied)
+
+
+@transaction.atomic
+def replay_account_events(*, events: list[tuple[datetime, str, dict]]) -> ReplayResult:
+    """Bring users and invites to the state the archived account events describe (docs/archive-format.md).
+
+    Idempotent: replaying the same events again changes nothing. The archive wins over the database for
+    every field an event sets. An event that cannot apply (an unknown user, a name another user has) is
+    returned as a problem, never guessed at.
+    """
+    result = ReplayResult()
+    users = {u.external_id: u for u in User.objects.filter(external_id__in=_mentioned_ids(events))}
+    invites = {i.token_hash: i for i in Invite.objects.filter(token_hash__in=_mentioned_invites(events))}
+    for index, (at, event, data) in enumerate(events):
+        try:
+            _replay_one(at, event, data, users, invites, result)
+        except ValidationError as error:
+            result.problems.append((index, " ".join(error.messages)))
+    _count_invite_uses(invites.values())
+    return result
+
+
+def _mentioned_ids(events) -> set[str]:
+    return {data.get(key) for _, _, data in events for key in ("user", "by", "invited_by") if data.get(key)}
+
+
+def _mentioned_invites(events) -> set[str]:
+    return {data["invite"] for _, _, data in events if data.get("invite")}
+
+
+def _user(users: dict, external_id: str | None, *, required: bool = True) -> User | None:
+    if external_id is None and not required:
+        return None
+    if external_id not in users:
+        raise ValidationError(f"no user with external id {external_id!r}")
+    return users[external_id]
+
+
+def _replay_one(at, event, data, users, invites, result) -> None:
+    if event == "joined":
+        if data["user"] in users:
+            return
+        user = User(
+            external_id=data["user"], date_joined=at, invited_by=_user(users, data.get("invited_by"), required=False)
+        )
+        user.joined_via = invites.get(data.get("invite"))
+        user.set_username(data["username"])
+        user.set_unusable_password()
+        _save_user(user, data)
+        users[user.external_id] = user
+        result.changed["joined"] += 1
+    elif event == "renamed":
+        user = _user(users, data["user"])
+        if user.username != data["username"]:
+            user.set_username(data["username"])
+            _save_user(user, data, fields=["username", "username_key", "username_key_version"])
+            result.changed["renamed"] += 1
+    elif event == "role":
+        user, field_name = _user(users, data["user"]), ROLE_FIELDS.get(data["role"])
+        if field_name is None:
+            raise ValidationError(f"unknown role {data['role']!r}")
+        if getattr(user, field_name) != data["granted"]:
+            setattr(user, field_name, data["granted"])
+            user.save(update_fields=[field_name])
+            result.changed["role"] += 1
+    elif event in ("deactivated", "reactivated"):
+        user = _user(users, data["user"])
+        if user.is_active != (event == "reactivated"):
+            user.is_active = event == "reactivated"
+            user.save(update_fields=["is_active"])
+            result.changed[event] += 1
+    elif event == "invite_created":
+        if data["invite"] in invites:
+            return
+        invites[data["invite"]] = Invite.objects.create(
+            created_by=_user(users, data["by"]),
+            token_hash=data["invite"],
+            expires_at=datetime.fromisoformat(data["expires_at"]),
+            max_uses=data["max_uses"],
+        )
+        Invite.objects.filter(pk=invites[data["invite"]].pk).update(created_at=at)
+        result.changed["invite_created"] += 1
+    elif event == "invite_revoked":
+        invite = invites.get(data["invite"])
+        if invite is None:
+            raise ValidationError(f"no invite {data['invite'][:12]}…")
+        if Invite.objects.filter(pk=invite.pk, expires_at__gt=at).update(expires_at=at):
+            result.changed["invite_revoked"] += 1
+    else:
+        raise ValidationError(f"unknown account event {event!r}")
+
+
+ROLE_FIELDS = {"staff": "is_staff", "superuser": "is_superuser"}
+
+
+def _save_user(user: User, data: dict, fields: list[str] | None = None) -> None:
+    try:
+        with transaction.atomic():
+            user.save(update_fields=fields)
+    except IntegrityError:
+        raise ValidationError(f"{data['username']!r}: another user already has that name") from None
+
+
+def _count_invite_uses(invites) -> None:
+    """An invite's uses are the people who joined with it (never fewer than the database counted)."""
+    for invite in invites:
+        joined = User.objects.filter(joined_via=invite).count()
+        Invite.objects.filter(pk=invite.pk, uses__lt=joined).update(uses=joined)

@@ -62,8 +62,10 @@ def test_createsuperuser_and_ensure_user_archive_the_new_user(archive_root):
     admin = User.objects.create_superuser(username="Root", email="", password="a long enough passphrase")
     services.ensure_user(external_id="demo:x", username="X", invited_by=admin)
     services.ensure_user(external_id="demo:x", username="X", invited_by=admin)  # exists: nothing new
-    assert [(e["event"], e["user"], e["invited_by"]) for e in account_events(archive_root)] == [
+    assert [(e["event"], e["user"], e.get("invited_by", e.get("role"))) for e in account_events(archive_root)] == [
         ("joined", admin.external_id, None),
+        ("role", admin.external_id, "staff"),
+        ("role", admin.external_id, "superuser"),
         ("joined", "demo:x", admin.external_id),
     ]
 
