@@ -5,10 +5,12 @@ import os
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 
+from archives.archive_format import render_event_line, render_prayer_file
 from archives.models import Activity, Prayer
 from archives.services import derive_state
-from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, check
+from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, WriteFile, check
 from lib import archive_files
+from lib.batching import batched
 
 Kind = Activity.Kind
 DERIVED = ["is_answered", "is_archived", "testimony"]
@@ -61,21 +63,71 @@ def recompute_prayer_states() -> Plan:
 
 @check(
     "archives.missing_archive_file",
-    hint="The text archive is the source of truth: restore the file from a backup, or rebuild it (planned).",
+    hint="Run `manage.py heal --only archives.missing_archive_file` to rewrite them from the database "
+    "(or restore them from a backup first: a backup keeps lines the database never had).",
 )
 def missing_archive_files() -> Finding:
     """Prayers whose archive_path is empty, outside the archive root, or names a file that does not exist."""
-    missing = []
-    for pk, path in Prayer.objects.order_by("pk").values_list("pk", "archive_path").iterator(chunk_size=CHUNK):
-        if not _is_safe_existing(path):
-            missing.append(pk)
+    missing = [pk for pk, path in _prayer_paths() if _path_state(path) != "present"]
     return Finding(count=len(missing), sample=missing[:SAMPLE_SIZE])
 
 
-def _is_safe_existing(path: str) -> bool:
-    if not path or os.path.isabs(path):
-        return False
+@missing_archive_files.fix
+def rewrite_missing_archive_files() -> Plan:
+    """Rewrite each missing file in place, at its stored path, from the database: never a second file."""
+    plan = Plan()
+    states = {pk: _path_state(path) for pk, path in _prayer_paths()}
+    missing = [pk for pk, state in states.items() if state == "missing"]
+    plan.skipped += [
+        f"archives.prayer {pk}: its stored path is {state}; re-pointing it to the file with its id is planned"
+        for pk, state in states.items()
+        if state in ("empty", "outside the archive root")
+    ]
+    for chunk in batched(missing, 500):
+        prayers = Prayer.objects.filter(pk__in=chunk).select_related("author").order_by("pk")
+        events = Activity.objects.filter(prayer__in=chunk).select_related("actor").order_by("prayer", "at", "pk")
+        by_prayer = {}
+        for event in events:
+            by_prayer.setdefault(event.prayer_id, []).append(event)
+        for prayer in prayers:
+            plan.changes.append(
+                WriteFile(name=prayer.archive_path, content=_render(prayer, by_prayer.get(prayer.pk, [])))
+            )
+    return plan
+
+
+def _render(prayer: Prayer, events: list[Activity]) -> str:
+    author = prayer.author
+    content = render_prayer_file(
+        archive_id=prayer.archive_id,
+        author_name=author.username if author else "",
+        author_id=author.external_id if author else None,
+        submitted_at=prayer.submitted_at,
+        request=prayer.request,
+        generated_prayer=prayer.generated_prayer,
+    )
+    for event in events:
+        actor = event.actor
+        content += render_event_line(
+            at=event.at,
+            kind=event.kind,
+            actor_name=actor.username if actor else None,
+            actor_id=actor.external_id if actor else None,
+            text=event.text,
+        )
+    return content
+
+
+def _prayer_paths():
+    return Prayer.objects.order_by("pk").values_list("pk", "archive_path").iterator(chunk_size=CHUNK)
+
+
+def _path_state(path: str) -> str:
+    if not path:
+        return "empty"
+    if os.path.isabs(path):
+        return "outside the archive root"
     try:
-        return archive_files.exists(path)
-    except archive_files.ArchiveWriteError:  # outside the root
-        return False
+        return "present" if archive_files.exists(path) else "missing"
+    except archive_files.ArchiveWriteError:
+        return "outside the archive root"

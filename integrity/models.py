@@ -70,6 +70,7 @@ class RepairChange(models.Model):
 
     class Action(models.TextChoices):
         UPDATE = "update", "Update"
+        CREATE_FILE = "create_file", "Create archive file"
 
     journal = models.ForeignKey(RepairJournal, on_delete=models.CASCADE, related_name="changes")
     check_name = models.CharField(max_length=100)

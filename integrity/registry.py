@@ -49,9 +49,20 @@ class Change:
         return f"{self.model._meta.label_lower} {self.pk}: {fields}"
 
 
+@dataclass(frozen=True)
+class WriteFile:
+    """Create a missing archive file at exactly `name` (relative to CAIRN_ARCHIVE_ROOT); never overwrite."""
+
+    name: str
+    content: str
+
+    def __str__(self):
+        return f"write {self.name} ({self.content.count(chr(10))} lines) from the database"
+
+
 @dataclass
 class Plan:
-    changes: list[Change] = field(default_factory=list)
+    changes: list[Change | WriteFile] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # sentences naming the record and the reason
 
 

@@ -10,7 +10,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from integrity.models import Quarantine, RepairChange, RepairJournal
-from integrity.registry import Change, Plan
+from integrity.registry import Change, Plan, WriteFile
+from lib import archive_files
 from lib.batching import batched
 
 
@@ -28,9 +29,10 @@ def apply_plans(
 ) -> RepairJournal:
     """Apply heal plans (check name → plan) in transactional batches, journaling every change.
 
-    Each change is a conditional UPDATE: a row that no longer holds the planned `before` values was
-    changed by someone else since planning, so it is left alone and counted as skipped. A batch that
-    fails rolls back alone; the journal then says `failed` and lists what the earlier batches did.
+    Each row change is a conditional UPDATE: a row that no longer holds the planned `before` values was
+    changed by someone else since planning, so it is left alone and counted as skipped. A file is written
+    only where none exists yet. A batch that fails rolls back alone; the journal then says `failed` and
+    lists what the earlier batches did.
     """
     journal = RepairJournal.objects.create(kind="heal", description=description, actor=acting_user)
     summary = {name: {"changed": 0, "skipped": len(plan.skipped)} for name, plan in plans.items()}
@@ -40,9 +42,9 @@ def apply_plans(
             with transaction.atomic():
                 applied = []
                 for name, change in batch:
-                    manager = change.model._base_manager
-                    if manager.filter(pk=change.pk, **change.before).update(**change.after):
-                        applied.append(_journal_row(journal, name, change))
+                    row = _apply(journal, name, change)
+                    if row is not None:
+                        applied.append(row)
                         summary[name]["changed"] += 1
                     else:
                         summary[name]["skipped"] += 1
@@ -54,6 +56,27 @@ def apply_plans(
         raise
     _finish(journal, RepairJournal.Status.APPLIED, summary)
     return journal
+
+
+def _apply(journal: RepairJournal, check_name: str, change: Change | WriteFile) -> RepairChange | None:
+    """Apply one change; its journal row, or None when it no longer applies."""
+    if isinstance(change, WriteFile):
+        try:
+            archive_files.create_exactly(change.name, change.content.encode())
+        except FileExistsError:
+            return None  # someone put the file back meanwhile
+        return RepairChange(
+            journal=journal,
+            check_name=check_name,
+            model="archive_file",
+            object_pk=change.name,
+            action=RepairChange.Action.CREATE_FILE,
+            before={},
+            after={"sha256": hashlib.sha256(change.content.encode()).hexdigest()},
+        )
+    if change.model._base_manager.filter(pk=change.pk, **change.before).update(**change.after):
+        return _journal_row(journal, check_name, change)
+    return None
 
 
 def _journal_row(journal: RepairJournal, check_name: str, change: Change) -> RepairChange:
@@ -91,6 +114,9 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
     if not claimed:
         raise ValidationError(f"Repair #{journal_id} cannot be undone: it is {journal.get_status_display().lower()}.")
     for change in journal.changes.order_by("-pk"):
+        if change.action == RepairChange.Action.CREATE_FILE:
+            _undo_file(journal_id, change)
+            continue
         model = apps.get_model(change.model)
         after, before = _from_json(model, change.after), _from_json(model, change.before)
         if not model._base_manager.filter(pk=change.object_pk, **after).update(**before):
@@ -99,6 +125,18 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
                 f"the repair (expected {change.after}). Nothing was undone."
             )
     return journal
+
+
+def _undo_file(journal_id: int, change: RepairChange) -> None:
+    data = archive_files.read_bytes(change.object_pk)
+    if data is None:
+        return  # already gone
+    if hashlib.sha256(data).hexdigest() != change.after["sha256"]:
+        raise ValidationError(
+            f"Repair #{journal_id} cannot be undone: {change.object_pk} has changed since the repair wrote it "
+            "(events were appended). Nothing was undone."
+        )
+    archive_files.delete(change.object_pk)
 
 
 def fingerprint(*, source: str, reason: str, payload) -> str:

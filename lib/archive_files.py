@@ -131,6 +131,20 @@ def place(name: str, data: bytes, *, numbered: bool) -> str | None:
     raise ArchiveWriteError(f"{name}: no free name")
 
 
+def delete(name: str) -> None:
+    try:
+        os.unlink(_path(name))
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
+
+
+def create_exactly(name: str, data: bytes) -> str:
+    """Create `name` with `data`, atomically; FileExistsError if the name is taken (never overwrites)."""
+    return _create_exactly(name, data)
+
+
 def _create_exactly(name: str, data: bytes) -> str:
     path = _path(name)
     folder = os.path.dirname(path)

@@ -63,3 +63,56 @@ def test_a_checks_query_count_does_not_grow_with_the_number_of_prayers(check, dj
     with django_assert_max_num_queries(2) as large:
         assert check.find().count == 33
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_heal_rewrites_a_missing_file_in_place_from_the_database_and_undo_removes_it(user, other_user, archive_root):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from archives.archive_format import parse_event_line, parse_prayer_file
+    from integrity.models import RepairJournal
+
+    prayer = services.submit_prayer(acting_user=user, request="Line one\n\nActivity:\nline four")
+    services.mark_prayed(acting_user=other_user, prayer=prayer)
+    services.mark_answered(acting_user=user, prayer=prayer, testimony="Home\nnow")
+    original = (archive_root / prayer.archive_path).read_text()
+    (archive_root / prayer.archive_path).unlink()
+    escaped = PrayerFactory(archive_path="/tmp/thywill-xyz/a.txt")
+
+    out = StringIO()
+    call_command("heal", "--execute", "--only", "archives.missing_archive_file", stdout=out)
+
+    assert f"skipped: archives.prayer {escaped.pk}: its stored path is outside the archive root" in out.getvalue()
+    rewritten = (archive_root / prayer.archive_path).read_text()
+    assert rewritten == original
+    parsed = parse_prayer_file(rewritten.split("\n"))
+    assert parsed.request == prayer.request
+    assert [parse_event_line(line).kind for line in parsed.activity] == ["prayed", "answered", "testimony"]
+    assert sorted(p.name for p in (archive_root / prayer.archive_path).parent.iterdir()) == [
+        prayer.archive_path.rsplit("/", 1)[1]
+    ]
+    assert integrity.missing_archive_files.find().sample == [escaped.pk]
+
+    journal = RepairJournal.objects.get()
+    call_command("undo_repair", str(journal.pk), stdout=StringIO())
+    assert not (archive_root / prayer.archive_path).exists()
+
+
+def test_undo_refuses_to_delete_a_rewritten_file_that_has_grown_since(user, other_user, archive_root):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from integrity.models import RepairJournal
+
+    prayer = services.submit_prayer(acting_user=user, request="Hello")
+    (archive_root / prayer.archive_path).unlink()
+    call_command("heal", "--execute", "--only", "archives.missing_archive_file", stdout=StringIO())
+    services.mark_prayed(acting_user=other_user, prayer=prayer)
+
+    journal = RepairJournal.objects.get()
+    with pytest.raises(CommandError, match="has changed since the repair wrote it"):
+        call_command("undo_repair", str(journal.pk), stdout=StringIO())
+    assert (archive_root / prayer.archive_path).exists()
