@@ -59,6 +59,14 @@ class UserAdmin(DjangoUserAdmin):
         ("Important dates", {"fields": ["last_login", "date_joined"]}),
     ]
 
+    def get_search_results(self, request, queryset, search_term):
+        # Also match the name under its key, so "ＭＡＸ " or "STRAUSS" find "Max" and "Strauß".
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        key = username_key(search_term)
+        if key:
+            results |= queryset.filter(username_key__contains=key)
+        return results, may_have_duplicates
+
     def save_model(self, request, obj, form, change):
         # The archive is the source of truth for people too: archive what changed, then save.
         tracked = ["username", "is_staff", "is_superuser", "is_active"]

@@ -138,3 +138,11 @@ def test_an_anonymous_visitor_is_sent_to_the_site_login_by_the_login_required_mi
 
 def test_the_admin_login_page_is_public(client):
     assertContains(client.get("/admin/login/"), 'name="password"')
+
+
+@pytest.mark.parametrize("term", ["ＭＡＸ ", "max\u200b", "STRAUSS"])
+def test_search_matches_names_under_the_key(client_for, term):
+    staff = UserFactory(username="Staff", is_staff=True, is_superuser=True)
+    UserFactory(username="Max Strauß")
+    response = client_for(staff).get("/admin/accounts/user/", {"q": term})
+    assert "Max Strauß" in response.content.decode()
