@@ -1,10 +1,24 @@
-"""Read a ThyWill text archive into the exact import result of `legacy/thywill.md` (rules R1–R14).
+"""Read a ThyWill text archive, or Cairn's archive root, into the exact import result of `legacy/thywill.md`.
 
 A pure reader: no Django models, no database, no writes, nothing extracted to disk. `read_thywill_archive()`
-takes a `text_archives/` folder or the site-download ZIP and returns a `LegacyArchive`: the users, the
-prayers with their combined events, and the Quarantine records the rules ask for. The database layer turns
-that into rows: it applies `--timezone` (R11) and records `unregistered_user` for each user with
-`registered=False` that does not exist yet (R12).
+takes a `text_archives/` folder, the site-download ZIP or Cairn's archive root and returns a `LegacyArchive`:
+the users, the prayers with their combined events, Cairn's account events, and the Quarantine records the
+rules ask for. Every time in it is aware UTC: ThyWill's naive minutes are read as wall time in the `tz`
+argument (R11), Cairn's times are UTC already. The database layer turns the result into rows and records
+`unregistered_user` for each user with `registered=False` that does not exist yet (R12).
+
+ThyWill files are read by R1–R12 exactly. Cairn's own files (docs/archive-format.md) are read with
+`archives.archive_format`, and may sit beside them or inside them:
+- a prayer file with `Format: cairn/1` on line 3 is read by `archive_format.check_prayer_file` (its texts
+  come back exactly; its author is the `Author-Id:`, never a name);
+- an activity line with a Cairn JSON tail, in any prayer file, is a Cairn event: its kind, actor external id,
+  exact time and text come from the JSON. Its R8 key is (kind, ("id", actor id), instant, text), so it never
+  merges with a ThyWill line; it counts per file and by maximum across a prayer's files like a phrase line,
+  and it creates no user (R10 is about ThyWill names). A Cairn event with a null actor is a placeholder
+  actor (R12 `placeholder_actor`). Other lines are classified by R6;
+- a line with a Cairn JSON tail in a users file is an account event (`LegacyArchive.account_events`, in
+  file order, not applied here); one whose `event` is unknown is quarantined as `unknown_account_event`.
+  Other lines are registration lines (R4).
 
 The line-level functions are public so that Cairn's own archive format, which extends ThyWill's, can reuse
 them: `parse_timestamp`, `decode` (R2), `parse_prayer_file` (R5), `classify_activity` (R6) and
@@ -24,13 +38,16 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from operator import itemgetter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from accounts.identity import display_name, username_key
+from archives import archive_format
+from archives.archive_format import ACCOUNT_EVENTS, AccountEvent
 
 # uuid5 namespace of the archive ids generated for `Prayer temp by …` files (R7). Never change it: the id of
 # an imported temp prayer is its natural key on re-import (R13).
@@ -41,6 +58,9 @@ IGNORED = "ignored"
 UNKNOWN = "unknown"
 PHRASE_FORM = "phrase"
 SET_FORM = "set"
+
+# R11: the default `tz` of read_thywill_archive (`--timezone` defaults to UTC).
+DEFAULT_TZ = ZoneInfo("UTC")
 
 # R3: a name with one of these keys is a placeholder, never a user.
 PLACEHOLDER_KEYS = frozenset({"", "none", "unknown", "unknown user"})
@@ -118,9 +138,10 @@ class LegacyUser:
 @dataclass(frozen=True, slots=True)
 class LegacyEvent:
     kind: str  # one of KINDS
-    actor_key: str | None  # None = placeholder (R3/R6)
-    at: datetime  # naive, whole minute (R11: the DB layer applies --timezone)
+    actor_key: str | None  # ThyWill line: the actor's username_key, None = placeholder (R3/R6); Cairn event: None
+    at: datetime  # aware UTC: a ThyWill line's minute read in `tz` (R11), or a Cairn event's exact second
     text: str  # testimony text, '' for other kinds
+    actor_id: str | None = None  # Cairn event: the actor's external_id (None = placeholder); ThyWill line: None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +149,12 @@ class LegacyPrayer:
     archive_id: str  # header id; temp files: temp_archive_id(relpath) (R7)
     temp: bool
     files: tuple[str, ...]  # relative POSIX paths in file order (R1); the first is the primary file
-    author_key: str | None  # R9
-    submitted_at: datetime  # naive, from the primary file
-    request: str  # R5
+    author_key: str | None  # R9, from the ThyWill files; None when none names a real author
+    submitted_at: datetime  # aware UTC, from the primary file (ThyWill: its minute read in `tz`)
+    request: str  # R5 (Cairn file: exactly as written)
     generated_prayer: str  # R5 ('' when none)
-    events: tuple[LegacyEvent, ...]  # the combined multiset (R8) in R9's "latest" order
+    events: tuple[LegacyEvent, ...]  # the combined multiset (R8) in R9's "latest" order (instant, then first seen)
+    author_id: str | None = None  # the `Author-Id:` of the first Cairn file (file order) that has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +171,8 @@ class LegacyArchive:
     quarantine: list[LegacyQuarantine]
     files_read: int  # prayer + registration files read
     lines_read: int  # lines of those files
+    # Cairn's account events (known `event`s only), in file order (R1) then line order; not applied here
+    account_events: list[AccountEvent] = field(default_factory=list)
 
 
 # --- Timestamps and decoding (R2) -------------------------------------------------------------------------
@@ -354,6 +378,23 @@ def _parse_prayer_file(lines: list[str], timestamps: TimestampCache) -> ParsedPr
         activity=lines[activity + 1 :],
         activity_line=activity + 2,
     )
+
+
+def _parse_cairn_prayer_file(lines: list[str]) -> tuple[ParsedPrayerFile | tuple[int | None, str], str | None]:
+    """(the file with an aware submit time, or (line number or None, why) when damaged; its Author-Id)."""
+    checked = archive_format.check_prayer_file(lines)
+    if isinstance(checked, archive_format.PrayerFileProblem):
+        return (checked.line, checked.why), None
+    parsed = ParsedPrayerFile(
+        archive_id=checked.archive_id,
+        author=checked.author_name,
+        submitted_at=checked.submitted_at,
+        request=checked.request,
+        generated_prayer=checked.generated_prayer,
+        activity=lines[checked.activity_line - 1 :],
+        activity_line=checked.activity_line,
+    )
+    return parsed, checked.author_id
 
 
 def parse_prayer_file(lines: list[str], *, timestamps: TimestampCache | None = None) -> ParsedPrayerFile | None:
@@ -624,7 +665,56 @@ class _ZipSource:
 # What an activity rest means to the import (see _ArchiveReader._meaning): an event in phrase or set form,
 # an unknown line, or an ignored line.
 _PHRASE_EVENT, _SET_EVENT, _UNKNOWN_LINE, _IGNORED_LINE = 0, 1, 2, 3
-_minute_of_key = itemgetter(1)
+_CAIRN_ID = "id"  # a Cairn event's actor in its R8 key is (_CAIRN_ID, external id or None): never a ThyWill key
+_at_of_event = attrgetter("at")
+_first = itemgetter(0)
+
+
+_set_kind, _set_actor_key, _set_at, _set_text, _set_actor_id = (
+    slot.__set__
+    for slot in (LegacyEvent.kind, LegacyEvent.actor_key, LegacyEvent.at, LegacyEvent.text, LegacyEvent.actor_id)
+)
+
+
+def _new_event(kind: str, actor_key: str | None, at: datetime, text: str, actor_id: str | None = None) -> LegacyEvent:
+    """LegacyEvent(kind, actor_key, at, text, actor_id), built in half the time.
+
+    A frozen dataclass's __init__ sets each field through object.__setattr__; setting the slots directly
+    gives the same object. This runs once per event of the archive. Keep it in step with LegacyEvent's
+    fields (a test checks that both give equal events).
+    """
+    event = object.__new__(LegacyEvent)
+    _set_kind(event, kind)
+    _set_actor_key(event, actor_key)
+    _set_at(event, at)
+    _set_text(event, text)
+    _set_actor_id(event, actor_id)
+    return event
+
+
+_NAIVE_EPOCH = datetime(2000, 1, 1)
+_UTC_EPOCH = _NAIVE_EPOCH.replace(tzinfo=UTC)
+
+
+def _instant_function(tz: tzinfo) -> Callable[[datetime], datetime]:
+    """R11: naive wall time in `tz` → aware UTC instant, exactly `naive.replace(tzinfo=tz).astimezone(UTC)`.
+
+    That is `naive - offset` where offset is tz's UTC offset of the naive time with fold=0 (the first of two
+    ambiguous times, the offset before a gap). ZoneInfo and timezone read the offset of a naive datetime
+    from its fields and fold alone, so asking them directly gives the same instant in a tenth of the time
+    (no per-minute cache needed); another tzinfo gets the plain expression.
+    """
+    if isinstance(tz, (ZoneInfo, timezone)):
+        utcoffset = tz.utcoffset
+        return lambda naive: naive - utcoffset(naive) - _NAIVE_EPOCH + _UTC_EPOCH
+    return lambda naive: naive.replace(tzinfo=tz).astimezone(UTC)
+
+
+def _is_utc(tz: tzinfo) -> bool:
+    """True when wall time in `tz` is UTC at every instant."""
+    if isinstance(tz, ZoneInfo):
+        return tz.key in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu")
+    return isinstance(tz, timezone) and tz.utcoffset(None) == timedelta(0)
 
 
 class _UserDraft:
@@ -640,7 +730,9 @@ class _UserDraft:
 class _FileTally:
     """One prayer file's activity, counted per R8 key before files are combined.
 
-    An event key is ((kind, actor key or None, text), minute); an unknown key is (minute or None, rest).
+    An event key is ((kind, actor, text), time): a ThyWill line's actor is its key or None and its time the
+    naive minute as written; a Cairn event's actor is (_CAIRN_ID, external id or None) and its time aware UTC.
+    An unknown key is (minute or None, rest). Cairn events count like phrase lines.
     """
 
     __slots__ = ("counts", "sets", "unknown", "places")
@@ -663,13 +755,14 @@ class _FileTally:
 class _PrayerDraft:
     """A prayer while its files are read: R8's combined counts in order of first appearance, R9's author."""
 
-    __slots__ = ("archive_id", "temp", "files", "author_key", "primary", "counts", "places", "unknown")
+    __slots__ = ("archive_id", "temp", "files", "author_key", "author_id", "primary", "counts", "places", "unknown")
 
     def __init__(self, archive_id: str, temp: bool, primary: ParsedPrayerFile, header_line: str):
         self.archive_id = archive_id
         self.temp = temp
         self.files: list[str] = []
         self.author_key: str | None = None
+        self.author_id: str | None = None
         self.primary = (primary.submitted_at, primary.request, primary.generated_prayer, header_line)
         self.counts: dict[tuple, int] = {}  # event key → N(k), in order of first appearance
         # Where each combined occurrence was found, as (relpath, line number, line): for the Quarantine records
@@ -677,11 +770,14 @@ class _PrayerDraft:
         self.places: dict[tuple, list[tuple[str, int, str]]] = {}
         self.unknown: dict[tuple, list[tuple[str, int, str]]] = {}
 
-    def add_file(self, relpath: str, author_key: str | None, tally: _FileTally) -> None:
-        """R8: N(k) is the maximum over the files of n_f(k); R9: the author is the first real one."""
+    def add_file(self, relpath: str, author_key: str | None, author_id: str | None, tally: _FileTally) -> None:
+        """R8: N(k) is the maximum over the files of n_f(k); R9: the author is the first real one (by name
+        from ThyWill files, by Author-Id from Cairn files)."""
         self.files.append(relpath)
         if self.author_key is None:
             self.author_key = author_key
+        if self.author_id is None:
+            self.author_id = author_id
         counts = tally.combined()
         if not self.counts:
             self.counts = counts
@@ -706,12 +802,17 @@ def _add_places(places: dict, key: tuple, relpath: str, lines: list[tuple[int, s
 class _ArchiveReader:
     """One read of one archive; all its state lives here."""
 
-    def __init__(self, source: _FolderSource | _ZipSource):
+    def __init__(self, source: _FolderSource | _ZipSource, tz: tzinfo):
         self.source = source
         self.timestamps = TimestampCache()
+        # R11: a naive ThyWill minute → its aware UTC instant (see _instant_function). None for UTC: there it is
+        # `naive - _NAIVE_EPOCH + _UTC_EPOCH`, two additions that _finish_prayer inlines (it runs once per event).
+        self.instant = None if _is_utc(tz) else _instant_function(tz)
         self.keys = _Cache(username_key)
         self.meanings: dict[str, tuple] = {}  # activity rest → _meaning(rest)
+        self.cairn_events: dict[str, tuple | None] = {}  # a Cairn event line's JSON → (kind, actor, text) or None
         self.users: dict[str, _UserDraft] = {}
+        self.account_events: list[AccountEvent] = []
         self.quarantine: list[LegacyQuarantine] = []
         self.files_read = 0
         self.lines_read = 0
@@ -731,7 +832,7 @@ class _ArchiveReader:
             key: LegacyUser(key, user.username, user.invited_by_key, user.registered, user.source)
             for key, user in self.users.items()
         }
-        return LegacyArchive(users, prayers, self.quarantine, self.files_read, self.lines_read)
+        return LegacyArchive(users, prayers, self.quarantine, self.files_read, self.lines_read, self.account_events)
 
     def _read_lines(self, relpath: str) -> list[str] | None:
         """The decoded lines of a data file (R2), or None after quarantining an unreadable one."""
@@ -768,6 +869,10 @@ class _ArchiveReader:
                     continue
                 parsed = parse_registration_line(line, timestamps=self.timestamps)
                 if parsed is None:
+                    account = archive_format.parse_account_line(line)
+                    if account is not None:
+                        self._account_event(account, relpath, number, line)
+                        continue
                     why = "not '<timestamp> - <name> joined directly' or '… joined on invitation from <name>'"
                     self._reject("bad_registration_line", relpath, number, line, why)
                     continue
@@ -780,6 +885,14 @@ class _ArchiveReader:
                 if inviter is not None:
                     invitations.append((key, inviter, relpath, number))
         return invitations
+
+    def _account_event(self, account: AccountEvent, relpath: str, number: int, line: str) -> None:
+        """A Cairn account event is kept for the importer to apply; an unknown one is quarantined."""
+        if account.event in ACCOUNT_EVENTS:
+            self.account_events.append(account)
+        else:
+            payload = {"relpath": relpath, "line": number, "raw": line}
+            self.quarantine.append(LegacyQuarantine("unknown_account_event", f"{_SOURCE}{relpath}:{number}", payload))
 
     def _link_inviters(self, invitations: list[tuple[str, str, str, int]]) -> None:
         """R4 pass 3: the first line naming a real inviter sets invited_by; unknown inviters are created."""
@@ -802,17 +915,24 @@ class _ArchiveReader:
             lines = self._read_lines(relpath)
             if lines is None:
                 continue
-            parsed = _parse_prayer_file(lines, self.timestamps)
+            cairn = archive_format.is_cairn_prayer_file(lines)
+            if cairn:
+                parsed, author_id = _parse_cairn_prayer_file(lines)
+            else:
+                parsed, author_id = _parse_prayer_file(lines, self.timestamps), None
             if not isinstance(parsed, ParsedPrayerFile):
                 number, why = parsed
                 raw = lines[number - 1] if number is not None and number <= len(lines) else ""
                 self._reject("unparsed_prayer_file", relpath, number, raw, why)
                 continue
-            author_key = self.keys[parsed.author]
-            if author_key in PLACEHOLDER_KEYS:
+            if cairn:  # its author is the Author-Id, never a name
                 author_key = None
             else:
-                self._mention(author_key, parsed.author, f"{relpath}:1", registered=False)
+                author_key = self.keys[parsed.author]
+                if author_key in PLACEHOLDER_KEYS:
+                    author_key = None
+                else:
+                    self._mention(author_key, parsed.author, f"{relpath}:1", registered=False)
             tally = self._tally_activity(relpath, parsed)
             if parsed.archive_id == _TEMP_ID:
                 draft = self._temp_draft(relpath, parsed, lines[0])
@@ -822,7 +942,7 @@ class _ArchiveReader:
                 if draft is None:
                     draft = by_id[parsed.archive_id] = _PrayerDraft(parsed.archive_id, False, parsed, lines[0])
                     drafts.append(draft)
-            draft.add_file(relpath, author_key, tally)
+            draft.add_file(relpath, author_key, author_id, tally)
         return drafts
 
     def _temp_draft(self, relpath: str, parsed: ParsedPrayerFile, header_line: str) -> _PrayerDraft:
@@ -851,11 +971,28 @@ class _ArchiveReader:
             self._mention(actor_key, actor, f"{relpath}:{number}", registered=False)
         return (kind, actor_key, text), _SET_EVENT if form == SET_FORM else _PHRASE_EVENT
 
+    def _cairn_event(self, line: str) -> tuple | None:
+        """(what, at) of a Cairn event line: what = (kind, (_CAIRN_ID, actor id), text), at aware UTC; else None.
+
+        `archive_format.parse_event_line`, with each distinct JSON tail read only once.
+        """
+        split = archive_format.split_event_line(line)
+        if split is None:
+            return None
+        at, _, data = split
+        what = self.cairn_events.get(data, False)
+        if what is False:
+            fields = archive_format.event_fields(data)
+            what = self.cairn_events[data] = None if fields is None else (fields[0], (_CAIRN_ID, fields[1]), fields[2])
+        return None if what is None else (what, at)
+
     def _tally_activity(self, relpath: str, parsed: ParsedPrayerFile) -> _FileTally:
         """Classify a file's activity lines (R6) and count them per R8 key, skipping blank lines (R5).
 
         This loop runs once per activity line of the archive: each distinct rest is classified only once
-        (`_meaning`), and the timestamp's day and clock come from the cache.
+        (`_meaning`), and the timestamp's day and clock come from the cache. A line without a ThyWill
+        timestamp may be a Cairn event (never both: a Cairn line starts with a digit, a ThyWill one with a
+        month name), which counts like a phrase line.
         """
         tally = _FileTally()
         counts, sets, unknown, places = tally.counts, tally.sets, tally.unknown, tally.places
@@ -864,7 +1001,13 @@ class _ArchiveReader:
             stamped = split(line)
             if stamped is None:
                 if line and not line.isspace():
-                    unknown.setdefault((None, line), []).append((number, line))
+                    key = self._cairn_event(line)
+                    if key is None:
+                        unknown.setdefault((None, line), []).append((number, line))
+                    else:
+                        counts[key] = counts.get(key, 0) + 1
+                        if key[0][1][1] is None:
+                            places.setdefault(key, ([], []))[_PHRASE_EVENT].append((number, line))
                 continue
             at, rest = stamped
             meaning = meaning_of(rest)
@@ -890,23 +1033,37 @@ class _ArchiveReader:
     def _finish_prayer(self, draft: _PrayerDraft) -> LegacyPrayer:
         """The prayer (R9) with its events in "latest" order, and its R12 records."""
         submitted_at, request, generated_prayer, header_line = draft.primary
-        if draft.author_key is None:
+        instant = self.instant
+        if submitted_at.tzinfo is None:
+            submitted_at = submitted_at - _NAIVE_EPOCH + _UTC_EPOCH if instant is None else instant(submitted_at)
+        if draft.author_key is None and draft.author_id is None:
             primary = draft.files[0]
             payload = {"relpath": primary, "line": 1, "raw": header_line, "archive_id": draft.archive_id}
             self.quarantine.append(LegacyQuarantine("placeholder_author", f"{_SOURCE}{primary}:1", payload))
         events: list[LegacyEvent] = []
-        # Minute, then first appearance: the counts are in first-appearance order and the sort is stable.
-        for key in sorted(draft.counts, key=_minute_of_key):
-            (kind, actor_key, text), at = key
-            count = draft.counts[key]
-            event = LegacyEvent(kind, actor_key, at, text)
+        placeholders = []  # (instant, key, the time as its records name it)
+        for key, count in draft.counts.items():  # in order of first appearance
+            (kind, actor, text), at = key
+            if actor.__class__ is tuple:  # a Cairn event: (_CAIRN_ID, external id or None), at aware UTC
+                event = _new_event(kind, None, at, text, actor[1])
+                if actor[1] is None:
+                    placeholders.append((at, key, archive_format.format_time(at)))
+            else:
+                at = at - _NAIVE_EPOCH + _UTC_EPOCH if instant is None else instant(at)
+                event = _new_event(kind, actor, at, text)
+                if actor is None:
+                    placeholders.append((at, key, key[1].isoformat(timespec="minutes")))
             if count == 1:
                 events.append(event)
             else:
                 events.extend([event] * count)
-            if actor_key is None:
-                fields = {"kind": kind, "at": at.isoformat(timespec="minutes"), "text": text}
-                self._quarantine_occurrences("placeholder_actor", draft.archive_id, draft.places[key], **fields)
+        # R9 "latest": by instant, then first appearance (the events are in that order and the sort is stable).
+        events.sort(key=_at_of_event)
+        placeholders.sort(key=_first)
+        for _, key, at in placeholders:
+            (kind, _, text), _ = key
+            fields = {"kind": kind, "at": at, "text": text}
+            self._quarantine_occurrences("placeholder_actor", draft.archive_id, draft.places[key], **fields)
         for places in draft.unknown.values():
             self._quarantine_occurrences("unknown_activity", draft.archive_id, places)
         return LegacyPrayer(
@@ -918,6 +1075,7 @@ class _ArchiveReader:
             request=request,
             generated_prayer=generated_prayer,
             events=tuple(events),
+            author_id=draft.author_id,
         )
 
     def _quarantine_occurrences(
@@ -952,13 +1110,18 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_thywill_archive(path: str | os.PathLike) -> LegacyArchive:
-    """Read a ThyWill archive (a folder, or a .zip of one) into the exact result of R1–R12.
+def read_thywill_archive(path: str | os.PathLike, *, tz: tzinfo = DEFAULT_TZ) -> LegacyArchive:
+    """Read a ThyWill archive (a folder, or a .zip of one) or Cairn's archive root into the result of R1–R12.
 
-    Raises ValueError naming the path when it does not exist, or holds no archive root (R1).
+    ThyWill's naive times are wall time in `tz` (R11: `naive.replace(tzinfo=tz)`, so fold=0, then UTC);
+    every time in the result is aware UTC. Raises ValueError naming the path when it does not exist, or
+    holds no archive root (R1).
     """
     with _cyclic_gc_paused():
-        return _read_archive(Path(path))
+        return _read_archive(Path(path), tz)
+
+
+read_archive = read_thywill_archive
 
 
 @contextmanager
@@ -979,9 +1142,9 @@ def _opened_source(path: Path) -> Iterator["_FolderSource | _ZipSource"]:
         yield _ZipSource(archive, path)
 
 
-def _read_archive(path: Path) -> LegacyArchive:
+def _read_archive(path: Path, tz: tzinfo) -> LegacyArchive:
     with _opened_source(path) as source:
-        return _ArchiveReader(source).read()
+        return _ArchiveReader(source, tz).read()
 
 
 def archive_files(path: str | os.PathLike) -> Iterator[tuple[str, bytes]]:

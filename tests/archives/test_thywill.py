@@ -155,8 +155,8 @@ def test_each_sample_prayer_matches_the_answer_key(sample, expected_key):
     assert prayer.temp is expected["temp"]
     assert list(prayer.files) == expected["files"]
     assert prayer.author_key == expected["author_key"]
-    assert prayer.submitted_at.tzinfo is None
-    assert prayer.submitted_at.replace(tzinfo=UTC).isoformat() == expected["submitted_at"]
+    assert prayer.submitted_at.tzinfo is UTC
+    assert prayer.submitted_at.isoformat() == expected["submitted_at"]
     assert prayer.request == expected["request"]
     assert prayer.generated_prayer == expected["generated_prayer"]
     assert state_of(prayer.events) == {field: expected[field] for field in ("is_answered", "is_archived", "testimony")}
@@ -166,10 +166,13 @@ def test_each_sample_prayer_matches_the_answer_key(sample, expected_key):
     assert sorted_events(events) == sorted_events(expected["events"])
 
 
-def test_the_sample_events_are_naive_whole_minutes_in_latest_order(sample):
+def test_the_sample_events_are_aware_utc_whole_minutes_in_latest_order(sample):
     for prayer in sample.prayers:
-        assert all(e.at.tzinfo is None and e.at.second == 0 and e.at.microsecond == 0 for e in prayer.events)
+        assert all(e.at.tzinfo is UTC and e.at.second == 0 and e.at.microsecond == 0 for e in prayer.events)
         assert [e.at for e in prayer.events] == sorted(e.at for e in prayer.events)
+        assert all(e.actor_id is None for e in prayer.events)
+        assert prayer.author_id is None
+    assert sample.account_events == []
 
 
 def test_the_sample_totals_match_the_answer_key(sample):
@@ -956,7 +959,7 @@ def test_texts_and_submit_time_come_from_the_primary_file(tmp_path):
     write(tmp_path, FORK, prayer_text(request="Thanks", submitted="July 01 2025 at 08:00"))
     prayer = only_prayer(read_thywill_archive(tmp_path))
     assert (prayer.request, prayer.generated_prayer) == ("Details: Tuesday\n\nThanks", "Amen.")
-    assert prayer.submitted_at == datetime(2025, 6, 5, 9, 0)
+    assert prayer.submitted_at == datetime(2025, 6, 5, 9, 0, tzinfo=UTC)
 
 
 def test_the_latest_testimony_is_ordered_by_minute_before_line_order(tmp_path):
@@ -1172,3 +1175,49 @@ def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path, enabled):
             gc.enable()
         else:
             gc.disable()
+
+
+# --- The result's types -----------------------------------------------------------------------------------
+
+
+def test_the_fast_event_constructor_builds_exactly_a_legacy_event():
+    from archives.thywill import LegacyEvent, _new_event
+
+    moment = datetime(2025, 6, 5, 10, 0, tzinfo=UTC)
+    for args in [("prayed", "max", moment, ""), ("testimony", None, moment, "Yes", "cairn:1")]:
+        fast, slow = _new_event(*args), LegacyEvent(*args)
+        assert fast == slow
+        assert hash(fast) == hash(slow)
+        assert repr(fast) == repr(slow)
+        with pytest.raises(AttributeError):
+            fast.kind = "flagged"
+
+
+def test_the_result_types_keep_their_old_constructors():
+    from archives.thywill import LegacyArchive, LegacyEvent, LegacyPrayer
+
+    event = LegacyEvent("prayed", "max", datetime(2025, 6, 5, 10, 0, tzinfo=UTC), "")
+    assert event.actor_id is None
+    prayer = LegacyPrayer("p1", False, (PRAYER,), "max", event.at, "Rain", "", (event,))
+    assert prayer.author_id is None
+    assert LegacyArchive({}, [prayer], [], 1, 7).account_events == []
+
+
+@pytest.mark.parametrize(
+    "zone", ["America/New_York", "Europe/London", "Australia/Lord_Howe", "America/St_Johns", "Pacific/Apia", "UTC"]
+)
+def test_naive_times_become_the_instants_of_r11_in_every_minute_around_transitions(zone):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from archives.thywill import _instant_function
+
+    tz = ZoneInfo(zone)
+    instant = _instant_function(tz)
+    days = [datetime(1883, 11, 18), datetime(2011, 12, 29), datetime(2011, 12, 30)]
+    days += [datetime(2025, month, day) for month in (3, 4, 9, 10, 11) for day in range(1, 29)]
+    for day in days:
+        for minute in range(0, 24 * 60, 5):
+            naive = day + timedelta(minutes=minute)
+            assert instant(naive) == naive.replace(tzinfo=tz).astimezone(UTC), naive
+            assert instant(naive).tzinfo is UTC

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         except (ZoneInfoNotFoundError, ValueError):
             raise CommandError(f"--timezone {timezone}: not an IANA time zone name (e.g. Europe/London)") from None
         try:
-            archive = read_thywill_archive(path)
+            archive = read_thywill_archive(path, tz=tz)
         except ValueError as error:
             raise CommandError(str(error)) from None
         if verbosity >= 1:
