@@ -1,10 +1,15 @@
 """Defect checks and fixes for prayers, run by `manage.py doctor` and `manage.py heal`."""
 
 import os
+from collections import Counter
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
+from archives import thywill
 from archives.archive_format import render_event_line, render_prayer_file
 from archives.models import Activity, Prayer
 from archives.services import derive_state
@@ -131,3 +136,46 @@ def _path_state(path: str) -> str:
         return "present" if archive_files.exists(path) else "missing"
     except archive_files.ArchiveWriteError:
         return "outside the archive root"
+
+
+def _read_root():
+    """The archive root as the one reader sees it; None when there is no archive yet."""
+    root = settings.CAIRN_ARCHIVE_ROOT
+    if not any((Path(root) / folder).is_dir() for folder in ("prayers", "users")):
+        return None
+    return thywill.read_thywill_archive(root)
+
+
+def _disagreements() -> list:
+    """archive_ids of prayers whose events differ between the archive and the database, or that only the
+    archive has: three queries and one read of the archive, whatever the number of rows."""
+    archive = _read_root()
+    if archive is None:
+        return []
+    ext_by_key = dict(User.objects.values_list("username_key", "external_id"))
+    in_archive = Counter()
+    for prayer in archive.prayers:
+        for event in prayer.events:
+            actor = event.actor_id or ext_by_key.get(event.actor_key)
+            in_archive[(prayer.archive_id, event.kind, event.at, event.text, actor)] += 1
+    known = dict(Prayer.objects.values_list("archive_id", "pk"))
+    in_db = Counter(
+        Activity.objects.values_list("prayer__archive_id", "kind", "at", "text", "actor__external_id").iterator(
+            chunk_size=CHUNK
+        )
+    )
+    archived_ids = {prayer.archive_id for prayer in archive.prayers}
+    differing = {key[0] for key in (in_archive - in_db) + (in_db - in_archive) if key[0] in archived_ids}
+    unknown = archived_ids - known.keys()
+    return sorted(differing | unknown)
+
+
+@check(
+    "archives.archive_disagrees",
+    hint="The archive wins: run `manage.py import_archives $CAIRN_ARCHIVE_ROOT --execute` to bring the database "
+    "up to it (events only the database has are listed here for review).",
+)
+def archive_disagreements() -> Finding:
+    """Prayers whose events differ between the text archive and the database, or that only the archive has."""
+    differing = _disagreements()
+    return Finding(count=len(differing), sample=differing[:SAMPLE_SIZE])

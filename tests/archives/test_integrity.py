@@ -116,3 +116,20 @@ def test_undo_refuses_to_delete_a_rewritten_file_that_has_grown_since(user, othe
     with pytest.raises(CommandError, match="has changed since the repair wrote it"):
         call_command("undo_repair", str(journal.pk), stdout=StringIO())
     assert (archive_root / prayer.archive_path).exists()
+
+
+def test_the_archive_check_runs_three_queries_whatever_the_number_of_prayers(
+    user, other_user, django_assert_max_num_queries
+):
+    def make(count):
+        for n in range(count):
+            prayer = services.submit_prayer(acting_user=user, request=f"Request {n}")
+            services.mark_prayed(acting_user=other_user, prayer=prayer)
+
+    make(2)
+    with django_assert_max_num_queries(3) as small:
+        assert integrity.archive_disagreements.find().count == 0
+    make(20)
+    with django_assert_max_num_queries(3) as large:
+        assert integrity.archive_disagreements.find().count == 0
+    assert len(large.captured_queries) == len(small.captured_queries)
