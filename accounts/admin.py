@@ -69,7 +69,7 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         # The archive is the source of truth for people too: archive what changed, then save.
-        tracked = ["username", "is_staff", "is_superuser", "is_active"]
+        tracked = ["username", "invited_by", "is_staff", "is_superuser", "is_active"]
         before = dict(User.objects.filter(pk=obj.pk).values(*tracked).first() or {}) if change else {}
         super().save_model(request, obj, form, change)
         if change:

@@ -61,6 +61,17 @@ def renamed(*, user, old_username: str, at: datetime | None = None) -> None:
     )
 
 
+def inviter_changed(*, user, by=None, at: datetime | None = None) -> None:
+    inviter = user.invited_by
+    actor = by.username if by else "An administrator"
+    now = f"invited by {inviter.username}" if inviter else "joined directly"
+    _append(
+        at=at or timezone.now(),
+        human=f"{actor} recorded that {user.username} {now}",
+        data={"event": "inviter_changed", "user": user.external_id, "invited_by": _id(inviter), "by": _id(by)},
+    )
+
+
 def role_changed(*, user, role: str, granted: bool, by=None, at: datetime | None = None) -> None:
     actor = by.username if by else "An administrator"
     human = f"{actor} made {user.username} {role}" if granted else f"{actor} removed {user.username}'s {role} role"

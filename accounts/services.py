@@ -144,13 +144,15 @@ ARCHIVED_ROLES = {"is_staff": "staff", "is_superuser": "superuser"}
 
 
 def archive_admin_changes(*, acting_user: User, user: User, before: dict) -> None:
-    """Archive what a staff member changed on a user in the admin (names, roles, active state).
+    """Archive what a staff member changed on a user in the admin (name, inviter, roles, active state).
 
     The admin's change form saves the row itself (the one place plain edits are allowed); this writes
     the matching events, in the same transaction, so a rebuild from the archive has the same people.
     """
     if before.get("username") not in (None, user.username):
         archive.renamed(user=user, old_username=before["username"])
+    if "invited_by" in before and before["invited_by"] != user.invited_by_id:
+        archive.inviter_changed(user=user, by=acting_user)
     for attribute, role in ARCHIVED_ROLES.items():
         if attribute in before and before[attribute] != getattr(user, attribute):
             archive.role_changed(user=user, role=role, granted=getattr(user, attribute), by=acting_user)
@@ -219,6 +221,12 @@ def _replay_one(at, event, data, users, invites, result) -> None:
             user.set_username(data["username"])
             _save_user(user, data, fields=["username", "username_key", "username_key_version"])
             result.changed["renamed"] += 1
+    elif event == "inviter_changed":
+        user, inviter = _user(users, data["user"]), _user(users, data.get("invited_by"), required=False)
+        if user.invited_by_id != (inviter.pk if inviter else None):
+            user.invited_by = inviter
+            user.save(update_fields=["invited_by"])
+            result.changed["inviter_changed"] += 1
     elif event == "role":
         user, field_name = _user(users, data["user"]), ROLE_FIELDS.get(data["role"])
         if field_name is None:

@@ -53,6 +53,7 @@ PHRASES = {
 ACCOUNT_EVENTS = {
     "joined": ("user", "username", "invited_by", "invite"),
     "renamed": ("user", "username"),
+    "inviter_changed": ("user", "invited_by", "by"),
     "role": ("user", "role", "granted", "by"),
     "deactivated": ("user", "by"),
     "reactivated": ("user", "by"),
@@ -339,6 +340,10 @@ def account_event_text(event: str, data: Mapping, names: Mapping[str, str]) -> s
         return f"{data['username']} joined {how}"
     if event == "renamed":
         return f"{name(data['user'])} is now called {data['username']}"
+    if event == "inviter_changed":
+        inviter = data.get("invited_by")
+        now = f"invited by {name(inviter)}" if inviter else "joined directly"
+        return f"{name(data.get('by'))} recorded that {name(data['user'])} {now}"
     if event == "role":
         if data["granted"]:
             return f"{name(data.get('by'))} made {name(data['user'])} {data['role']}"

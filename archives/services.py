@@ -7,7 +7,7 @@ row is locked while its file is appended to, so two app servers never interleave
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -87,9 +87,17 @@ def _lock(prayer: Prayer) -> Prayer:
     return Prayer.objects.select_for_update().get(pk=prayer.pk)
 
 
-def _record(*, acting_user: User, prayer: Prayer, kind: str, text: str = "", at: datetime | None = None) -> Activity:
-    """Append one event to the (locked) prayer's file, then insert it and refresh the derived state."""
-    at = at or timezone.now().replace(microsecond=0)
+def _record(*, acting_user: User, prayer: Prayer, kind: str, text: str = "") -> Activity:
+    """Append one event to the (locked) prayer's file, then insert it and refresh the derived state.
+
+    Each event of a prayer gets a later second than the one before (the row lock makes this safe), so the
+    archive alone orders them: R9 orders same-instant events by where their key first appears, which
+    would put a second "archived" in one second before the "restored" between them.
+    """
+    at = timezone.now().replace(microsecond=0)
+    latest = prayer.activities.order_by("-at").values_list("at", flat=True).first()
+    if latest is not None and at <= latest:
+        at = latest + timedelta(seconds=1)
     line = render_event_line(
         at=at, kind=kind, actor_name=acting_user.username, actor_id=acting_user.external_id, text=text
     )
@@ -120,7 +128,7 @@ def mark_answered(*, acting_user: User, prayer: Prayer, testimony: str = "") -> 
     activity = _record(acting_user=acting_user, prayer=prayer, kind=Kind.ANSWERED)
     testimony = normalize_text(testimony)
     if testimony:
-        _record(acting_user=acting_user, prayer=prayer, kind=Kind.TESTIMONY, text=testimony, at=activity.at)
+        _record(acting_user=acting_user, prayer=prayer, kind=Kind.TESTIMONY, text=testimony)
     return activity
 
 

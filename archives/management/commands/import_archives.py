@@ -2,7 +2,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.management.base import BaseCommand, CommandError
 
-from archives import importer
+from archives import importer, rebuild
 from archives.thywill import read_thywill_archive
 from lib.progress import progress_counter
 
@@ -38,6 +38,8 @@ class Command(BaseCommand):
                 f"{len(archive.prayers)} prayer(s)."
             )
         archive_paths = importer.copy_into_archive_root(path, archive) if execute else {}
+        replayed = rebuild.apply_account_events(archive, execute=execute)
+        archive = rebuild.resolve_external_ids(archive)
         bar = progress_counter(command=self, total=len(archive.prayers), desc="import", verbosity=verbosity)
         try:
             report = importer.import_archive(
@@ -51,6 +53,12 @@ class Command(BaseCommand):
             )
         finally:
             bar.close()
+        if replayed:
+            self.stdout.write(
+                "Account events: " + ", ".join(f"{kind} {n}" for kind, n in sorted(replayed.items())) + "."
+            )
+        elif archive.account_events and not execute:
+            self.stdout.write(f"Would replay {len(archive.account_events)} account event(s).")
         self._write_report(report, execute)
 
     def _write_report(self, report, execute):

@@ -1,0 +1,78 @@
+"""What a Cairn archive root adds to a ThyWill import: account events and actors named by external id.
+
+`read_thywill_archive` reads both formats; `archives.importer` links people by username_key. This module
+sits between them: it replays the archived account events (users, roles, invites) through
+`accounts.services`, then names each Cairn event's actor and each Cairn file's author by the key of the
+user with that external id, so the importer links them like any other mention.
+"""
+
+import dataclasses
+from datetime import UTC
+
+from accounts import services as account_services
+from accounts.models import User
+from archives.thywill import LegacyArchive, LegacyQuarantine, LegacyUser
+from lib.batching import batched
+
+
+def apply_account_events(archive: LegacyArchive, *, execute: bool) -> dict:
+    """Replay the archive's account events (only with `execute`); quarantine those that cannot apply."""
+    events = [(event.at, event.event, event.data) for event in archive.account_events]
+    if not execute or not events:
+        return {}
+    result = account_services.replay_account_events(events=events)
+    for index, why in result.problems:
+        at, event, data = events[index]
+        archive.quarantine.append(
+            LegacyQuarantine(
+                reason="account_event_not_applied",
+                source=f"cairn:users/{at.astimezone(UTC):%Y_%m}_users.txt",
+                payload={"at": at.astimezone(UTC).isoformat(), "event": event, "data": data, "why": why},
+            )
+        )
+    return dict(result.changed)
+
+
+def resolve_external_ids(archive: LegacyArchive) -> LegacyArchive:
+    """Name Cairn actors and authors by the username_key of the user with their external id.
+
+    A user with that id must exist (created by the account events, or earlier): otherwise the event keeps a
+    null actor and is quarantined as `unresolved_actor`, never guessed from the display name.
+    """
+    mentioned = {event.actor_id for prayer in archive.prayers for event in prayer.events if event.actor_id}
+    mentioned |= {prayer.author_id for prayer in archive.prayers if prayer.author_id}
+    if not mentioned:
+        return archive
+    keys, users = {}, dict(archive.users)
+    for chunk in batched(mentioned, 500):
+        for external_id, key, username in User.objects.filter(external_id__in=chunk).values_list(
+            "external_id", "username_key", "username"
+        ):
+            keys[external_id] = key
+            users.setdefault(key, LegacyUser(key, username, None, True, f"external id {external_id}"))
+    prayers = []
+    for prayer in archive.prayers:
+        events = tuple(_resolved(event, keys, prayer.archive_id, archive.quarantine) for event in prayer.events)
+        author_key = prayer.author_key or keys.get(prayer.author_id)
+        prayers.append(dataclasses.replace(prayer, events=events, author_key=author_key))
+    return dataclasses.replace(archive, users=users, prayers=prayers)
+
+
+def _resolved(event, keys: dict, archive_id: str, quarantine: list):
+    if event.actor_id is None:
+        return event
+    key = keys.get(event.actor_id)
+    if key is None:
+        quarantine.append(
+            LegacyQuarantine(
+                reason="unresolved_actor",
+                source=f"cairn:{archive_id}",
+                payload={
+                    "archive_id": archive_id,
+                    "actor_id": event.actor_id,
+                    "kind": event.kind,
+                    "at": event.at.astimezone(UTC).isoformat(),
+                },
+            )
+        )
+    return dataclasses.replace(event, actor_key=key)

@@ -1,0 +1,129 @@
+"""A full rebuild: a community built through the pages comes back from its text archive alone."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from accounts.models import Invite, User
+from archives.models import Activity, Prayer
+from integrity.models import Quarantine, RepairJournal
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a long enough passphrase"
+
+
+def sign_up(inviter_client, name):
+    page = inviter_client.post("/invites/", {"expires_in_days": 7, "max_uses": 1}).content.decode()
+    link = re.search(r'value="https?://[^/]+(/join/[^"]+)"', page).group(1)
+    client = Client()
+    response = client.post(link, {"username": name, "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:500]
+    return client
+
+
+def archive_id_of(request_text):
+    return Prayer.objects.get(request=request_text).archive_id
+
+
+def build_community():
+    founder = User.objects.create_superuser(username="Founder", email="", password=PASSWORD)
+    alice = Client()
+    alice.force_login(founder)
+    bob = sign_up(alice, "Bob")
+    zoe = sign_up(bob, "Zoë Smith")
+    alice.post("/invites/", {"expires_in_days": 3, "max_uses": 5})  # an unused invite
+    alice.post("/prayers/", {"request": "For my mother.\n\nShe is ill.", "generated_prayer": "Lord, heal her."})
+    bob.post("/prayers/", {"request": "Activity:\nA request with an odd line", "generated_prayer": ""})
+    mother, odd = archive_id_of("For my mother.\n\nShe is ill."), archive_id_of("Activity:\nA request with an odd line")
+    for client in (bob, zoe, zoe):
+        client.post(f"/prayers/{mother}/pray/")
+    alice.post(f"/prayers/{mother}/answer/", {"testimony": "She is home.\nThank you."})
+    zoe.post(f"/prayers/{odd}/flag/")
+    bob.post(f"/prayers/{odd}/archive/")
+    bob.post(f"/prayers/{odd}/restore/")
+    bob.post(f"/prayers/{odd}/archive/")
+    staff_form = {
+        "username": "Bobby",
+        "external_id": User.objects.get(username="Bob").external_id,
+        "is_active": "on",
+        "is_staff": "on",
+        "date_joined_0": "2025-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    response = alice.post(f"/admin/accounts/user/{User.objects.get(username='Bob').pk}/change/", staff_form)
+    assert response.status_code == 302
+
+
+def state():
+    def ext(user):
+        return user.external_id if user else None
+
+    return {
+        "users": sorted(
+            (u.external_id, u.username, u.username_key, ext(u.invited_by), u.is_staff, u.is_superuser, u.is_active)
+            for u in User.objects.select_related("invited_by")
+        ),
+        "invites": sorted(
+            (i.token_hash, ext(i.created_by), i.expires_at, i.max_uses, i.uses)
+            for i in Invite.objects.select_related("created_by")
+        ),
+        "prayers": sorted(
+            (
+                p.archive_id,
+                ext(p.author),
+                p.request,
+                p.generated_prayer,
+                p.submitted_at,
+                p.is_answered,
+                p.is_archived,
+                p.testimony,
+                p.archive_path,
+            )
+            for p in Prayer.objects.select_related("author")
+        ),
+        "activities": sorted(
+            (a.prayer.archive_id, a.kind, ext(a.actor), a.at, a.text)
+            for a in Activity.objects.select_related("prayer", "actor")
+        ),
+    }
+
+
+def wipe_database():
+    Activity.objects.all().delete()
+    Prayer.objects.all().delete()
+    Quarantine.objects.all().delete()
+    RepairJournal.objects.all().delete()
+    User.objects.update(invited_by=None, joined_via=None)
+    Invite.objects.all().delete()
+    User.objects.all().delete()
+
+
+def test_an_empty_database_rebuilt_from_the_archive_root_equals_the_live_one(archive_root):
+    build_community()
+    live = state()
+    assert len(live["users"]) == 3
+    assert len(live["activities"]) == 9  # 3 prayed, answered + testimony, flagged, archived, restored, archived
+
+    wipe_database()
+    call_command("import_archives", str(archive_root), "--execute", stdout=StringIO())
+
+    rebuilt = state()
+    for table, rows in live.items():
+        assert set(rebuilt[table]) ^ set(rows) == set(), table
+    assert rebuilt == live
+    assert not Quarantine.objects.exists()
+
+
+def test_rebuilding_twice_changes_nothing_the_second_time(archive_root):
+    build_community()
+    wipe_database()
+    call_command("import_archives", str(archive_root), "--execute", stdout=StringIO())
+    rebuilt = state()
+    out = StringIO()
+    call_command("import_archives", str(archive_root), "--execute", stdout=out)
+    assert "Nothing new" in out.getvalue()
+    assert state() == rebuilt
