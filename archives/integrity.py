@@ -78,26 +78,35 @@ def missing_archive_files() -> Finding:
 
 
 @missing_archive_files.fix
-def rewrite_missing_archive_files() -> Plan:
-    """Rewrite each missing file in place, at its stored path, from the database: never a second file."""
+def repair_archive_paths() -> Plan:
+    """Re-point each bad path to the file that carries the prayer's id; if no file does, rewrite the file
+    in place at its stored path from the database (never a second file)."""
     plan = Plan()
     states = {pk: _path_state(path) for pk, path in _prayer_paths()}
-    missing = [pk for pk, state in states.items() if state == "missing"]
-    plan.skipped += [
-        f"archives.prayer {pk}: its stored path is {state}; re-pointing it to the file with its id is planned"
-        for pk, state in states.items()
-        if state in ("empty", "outside the archive root")
-    ]
-    for chunk in batched(missing, 500):
+    bad = [pk for pk, state in states.items() if state != "present"]
+    if not bad:
+        return plan
+    files_by_id = {prayer.archive_id: prayer.files[0] for prayer in (_read_root() or _EMPTY).prayers}
+    rewrite = []
+    for pk, archive_id, path in Prayer.objects.filter(pk__in=bad).values_list("pk", "archive_id", "archive_path"):
+        if archive_id in files_by_id:
+            change = Change(
+                model=Prayer, pk=pk, before={"archive_path": path}, after={"archive_path": files_by_id[archive_id]}
+            )
+            plan.changes.append(change)
+        elif states[pk] == "missing":
+            rewrite.append(pk)
+        else:
+            plan.skipped.append(f"archives.prayer {pk}: its stored path is {states[pk]} and no archive file has its id")
+    for chunk in batched(rewrite, 500):
         prayers = Prayer.objects.filter(pk__in=chunk).select_related("author").order_by("pk")
         events = Activity.objects.filter(prayer__in=chunk).select_related("actor").order_by("prayer", "at", "pk")
         by_prayer = {}
         for event in events:
             by_prayer.setdefault(event.prayer_id, []).append(event)
         for prayer in prayers:
-            plan.changes.append(
-                WriteFile(name=prayer.archive_path, content=_render(prayer, by_prayer.get(prayer.pk, [])))
-            )
+            content = _render(prayer, by_prayer.get(prayer.pk, []))
+            plan.changes.append(WriteFile(name=prayer.archive_path, content=content))
     return plan
 
 
@@ -144,6 +153,66 @@ def _read_root():
     if not any((Path(root) / folder).is_dir() for folder in ("prayers", "users")):
         return None
     return thywill.read_thywill_archive(root)
+
+
+_EMPTY = thywill.LegacyArchive(users={}, prayers=[], quarantine=[], files_read=0, lines_read=0)
+
+
+@check(
+    "archives.unlinked_person",
+    hint="Run `manage.py heal --only archives.unlinked_person` to re-link them by the archive's ids.",
+)
+def unlinked_people() -> Finding:
+    """Prayers without an author, or events without an actor, whom the archive names by a stable id."""
+    plan = relink_people()
+    pks = sorted({change.pk for change in plan.changes if change.model is Prayer})
+    events = [change.pk for change in plan.changes if change.model is Activity]
+    return Finding(count=len(pks) + len(events), sample=(pks + events)[:SAMPLE_SIZE])
+
+
+@unlinked_people.fix
+def relink_people() -> Plan:
+    """Set a null author/actor to the user the archive names: by external id (Cairn) or by key (ThyWill)."""
+    plan = Plan()
+    if (
+        not Prayer.objects.filter(author__isnull=True).exists()
+        and not Activity.objects.filter(actor__isnull=True).exists()
+    ):
+        return plan
+    archive = _read_root() or _EMPTY
+    by_ext = dict(User.objects.values_list("external_id", "pk"))
+    by_key = dict(User.objects.values_list("username_key", "pk"))
+
+    def person(external_id, key):
+        return by_ext.get(external_id) if external_id else by_key.get(key)
+
+    authors = {p.archive_id: person(p.author_id, p.author_key) for p in archive.prayers}
+    for pk, archive_id in Prayer.objects.filter(author__isnull=True).values_list("pk", "archive_id"):
+        if authors.get(archive_id):
+            plan.changes.append(
+                Change(model=Prayer, pk=pk, before={"author_id": None}, after={"author_id": authors[archive_id]})
+            )
+    actors = Counter()
+    named = {}
+    for prayer in archive.prayers:
+        for event in prayer.events:
+            user = person(event.actor_id, event.actor_key)
+            if user:
+                key = (prayer.archive_id, event.kind, event.at, event.text)
+                actors[key] += 1
+                named.setdefault(key, []).append(user)
+    linked = Counter(
+        Activity.objects.filter(actor__isnull=False).values_list("prayer__archive_id", "kind", "at", "text")
+    )
+    for pk, *key in Activity.objects.filter(actor__isnull=True).values_list(
+        "pk", "prayer__archive_id", "kind", "at", "text"
+    ):
+        key = tuple(key)
+        if actors[key] > linked[key]:
+            user = named[key][linked[key]]
+            linked[key] += 1
+            plan.changes.append(Change(model=Activity, pk=pk, before={"actor_id": None}, after={"actor_id": user}))
+    return plan
 
 
 def _disagreements() -> list:

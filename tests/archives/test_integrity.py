@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from archives import integrity, services
@@ -133,3 +135,46 @@ def test_the_archive_check_runs_three_queries_whatever_the_number_of_prayers(
     with django_assert_max_num_queries(3) as large:
         assert integrity.archive_disagreements.find().count == 0
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_path_outside_the_root_is_re_pointed_to_the_file_with_the_prayers_id(user, archive_root):
+    prayer = services.submit_prayer(acting_user=user, request="Hello")
+    good_path = prayer.archive_path
+    Prayer.objects.filter(pk=prayer.pk).update(archive_path="/tmp/thywill-import-abc/prayers/x.txt")
+    moved = services.submit_prayer(acting_user=user, request="Moved")
+    elsewhere = re.sub(r"(_\d+)?\.txt$", "_7.txt", moved.archive_path)  # e.g. restored under another name
+    (archive_root / moved.archive_path).rename(archive_root / elsewhere)
+
+    plan = integrity.missing_archive_files.plan_fix()
+
+    assert sorted((c.pk, c.after["archive_path"]) for c in plan.changes) == [
+        (prayer.pk, good_path),
+        (moved.pk, elsewhere),
+    ]
+
+
+def test_null_authors_and_actors_are_re_linked_by_the_archives_ids(user, other_user):
+    prayer = services.submit_prayer(acting_user=user, request="Hello")
+    services.mark_prayed(acting_user=other_user, prayer=prayer)
+    services.mark_prayed(acting_user=user, prayer=prayer)
+    Prayer.objects.filter(pk=prayer.pk).update(author=None)
+    prayed = prayer.activities.order_by("pk")
+    prayed.update(actor=None)
+
+    finding = integrity.unlinked_people.find()
+    assert finding.count == 3
+
+    plan = integrity.unlinked_people.plan_fix()
+    assert sorted((c.model.__name__, c.pk, c.after) for c in plan.changes) == sorted(
+        [
+            ("Prayer", prayer.pk, {"author_id": user.pk}),
+            ("Activity", prayed[0].pk, {"actor_id": other_user.pk}),
+            ("Activity", prayed[1].pk, {"actor_id": user.pk}),
+        ]
+    )
+
+
+def test_a_placeholder_actor_the_archive_cannot_name_is_left_alone(user):
+    prayer = services.submit_prayer(acting_user=user, request="Hello")
+    ActivityFactory(prayer=prayer, actor=None, kind="prayed")
+    assert integrity.unlinked_people.find().count == 0
