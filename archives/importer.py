@@ -5,23 +5,41 @@ beyond reading). This module links that result to Cairn's tables by natural keys
 username_key, prayers by archive_id, activities by the R8 multiset (only missing counts are created,
 nothing is ever deleted), quarantine records by fingerprint. A second import of the same input
 therefore creates, changes and deletes nothing. Without `execute` it only counts what it would do.
+
+Each batch of prayers is one transaction (no half-imported prayer) with a bounded number of statements,
+whatever the batch holds: which prayers exist (one SELECT), their activities and state when some do (one
+SELECT, plus one UPDATE of the prayers whose state changed), the new prayers (one INSERT, then one SELECT
+of their ids) and the new activities (one INSERT). The INSERTs bypass model instances: on PostgreSQL they
+are COPYs, elsewhere one executemany each. The values are what the ORM would write: every column of the
+model is filled, each time is converted once per distinct minute.
 """
 
+import ctypes
+import functools
+import gc
+import os
+import sqlite3
+import stat
+import tempfile
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from accounts.identity import KEY_VERSION
 from accounts.models import User
 from archives import thywill
 from archives.models import Activity, Prayer
-from archives.services import derive_state, refresh_state
+from archives.services import derive_state
 from archives.thywill import LegacyArchive, LegacyPrayer, LegacyQuarantine
 from integrity.models import Quarantine, RepairJournal
 from integrity.services import fingerprint
@@ -30,6 +48,13 @@ from lib.batching import batched
 
 IMPORTED_USER_NAMESPACE = uuid.UUID("3b8f2c1e-6a4d-5e7f-9c0b-1d2e3f4a5b6c")
 CHUNK = 500
+# Files copied into the archive root are made durable together: one sync per this many files (or bytes).
+COPY_SYNC_FILES = 5000
+COPY_SYNC_BYTES = 64 << 20
+# SQLite while importing: page cache (KiB; memory is only used as pages are read) and WAL pages between
+# automatic checkpoints (the default is 1000).
+SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+SQLITE_IMPORT_AUTOCHECKPOINT = 16384
 
 
 @dataclass
@@ -64,17 +89,31 @@ class ImportReport:
         }
 
 
+# --- Copying the files into the archive root ---------------------------------------------------------------
+
+
 def copy_into_archive_root(path, archive: LegacyArchive) -> dict[str, str]:
     """Copy the archive's files byte for byte into CAIRN_ARCHIVE_ROOT, keeping their relative paths.
 
     Returns source relative path → relative path under the root. A prayer file whose name is taken by
     another file gets the next `_N` name (never an overwrite). A registration file whose name is taken by
     different content is not copied and is quarantined (`archive_conflict`); its data is still imported.
+
+    The rules are those of `lib.archive_files.place`: a file already there that starts with the same bytes is
+    the same file (nothing is written); any other file is never overwritten. Only the common case, a name
+    that is free, is done here in bulk: the new files are written to a private temporary folder under the
+    root, made durable with one sync per few thousand files (place() syncs each file, which costs more than
+    everything else together), then hard-linked to their names, which fails if a name was taken meanwhile.
+    Every other case goes through `archive_files.place` itself. The copy reads each file once more (through
+    `thywill.archive_files`, so that a ZIP works the same); on a folder that costs about the floor.
     """
     placed = {}
-    for relpath, data in thywill.archive_files(path):
-        is_prayer_file = relpath.startswith("prayers/")
-        final = archive_files.place(relpath, data, numbered=is_prayer_file)
+    with _RootCopier() as copier:
+        for relpath, data in thywill.archive_files(path):
+            is_prayer_file = relpath.startswith("prayers/")
+            copier.place(relpath, data, numbered=is_prayer_file)
+        results = copier.finish()
+    for relpath, final in results:
         if final is None:
             archive.quarantine.append(
                 LegacyQuarantine(
@@ -86,6 +125,149 @@ def copy_into_archive_root(path, archive: LegacyArchive) -> dict[str, str]:
         else:
             placed[relpath] = final
     return placed
+
+
+class _RootCopier:
+    """Places files under the archive root like `archive_files.place`, creating new ones in bulk."""
+
+    def __init__(self):
+        self.root = os.path.realpath(archive_files.archive_storage().location)
+        self.results: list[tuple[str, str | None]] = []  # (relpath, final name or None), in input order
+        self.pending: list[tuple[int, str, str, bool]] = []  # (result index, relpath, temp file, numbered)
+        self.pending_bytes = 0
+        self.folders: dict[str, bool] = {}  # relative folder → it is a real folder inside the root
+        self.tmp: str | None = None
+        self.count = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._cleanup()
+
+    def place(self, relpath: str, data: bytes, *, numbered: bool) -> None:
+        folder, _, _ = relpath.rpartition("/")
+        if self._folder_ok(folder):
+            target = f"{self.root}/{relpath}"
+            try:
+                info = os.lstat(target)
+            except FileNotFoundError:
+                self._stage(relpath, data, numbered)
+                return
+            if stat.S_ISREG(info.st_mode) and info.st_size >= len(data):
+                existing = _read_regular(target)
+                if existing is not None and existing.startswith(data):
+                    self.results.append((relpath, relpath))  # the same file, maybe with lines appended since
+                    return
+        # Another file has the name, or the folder is odd: place() picks the next name, refuses or complains.
+        self.results.append((relpath, archive_files.place(relpath, data, numbered=numbered)))
+
+    def finish(self) -> list[tuple[str, str | None]]:
+        self._flush()
+        return self.results
+
+    def _folder_ok(self, folder: str) -> bool:
+        """The folder exists (created if needed) and really is inside the root (no symlink out of it)."""
+        ok = self.folders.get(folder)
+        if ok is None:
+            path = f"{self.root}/{folder}" if folder else self.root
+            try:
+                os.makedirs(path, exist_ok=True)
+                real = os.path.realpath(path)
+                ok = real == path and os.path.commonpath([self.root, real]) == self.root
+            except OSError:
+                ok = False
+            self.folders[folder] = ok
+        return ok
+
+    def _stage(self, relpath: str, data: bytes, numbered: bool) -> None:
+        if self.tmp is None:
+            self.tmp = tempfile.mkdtemp(prefix=".tmp-import-", dir=self.root)
+        staged = f"{self.tmp}/{self.count}"
+        self.count += 1
+        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+        finally:
+            os.close(descriptor)
+        self.results.append((relpath, None))
+        self.pending.append((len(self.results) - 1, relpath, staged, numbered))
+        self.pending_bytes += len(data)
+        if len(self.pending) >= COPY_SYNC_FILES or self.pending_bytes >= COPY_SYNC_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        _sync_filesystem(self.tmp)  # the staged files' bytes are on disk before any of them gets its name
+        for index, relpath, staged, numbered in self.pending:
+            try:
+                os.link(staged, f"{self.root}/{relpath}")
+                final = relpath
+            except FileExistsError:  # created meanwhile by someone else
+                with open(staged, "rb") as file:
+                    final = archive_files.place(relpath, file.read(), numbered=numbered)
+            except OSError as error:
+                raise archive_files.ArchiveWriteError(f"{relpath}: {error.strerror or error}") from error
+            os.unlink(staged)
+            self.results[index] = (relpath, final)
+        self.pending.clear()
+        self.pending_bytes = 0
+
+    def _cleanup(self) -> None:
+        if self.tmp is not None:
+            for _, _, staged, _ in self.pending:
+                with suppress(OSError):
+                    os.unlink(staged)
+            with suppress(OSError):
+                os.rmdir(self.tmp)
+            self.tmp = None
+
+
+def _sync_filesystem(folder: str) -> None:
+    """Write everything pending on `folder`'s file system to disk: syncfs(2) where there is one, else sync(2)."""
+    syncfs = _libc_syncfs()
+    if syncfs is None:
+        os.sync()
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(descriptor) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error), folder)
+    finally:
+        os.close(descriptor)
+
+
+@functools.cache
+def _libc_syncfs():
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+def _read_regular(path: str) -> bytes | None:
+    """The bytes of the regular file at `path`, or None (a symlink, not there any more, unreadable)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+# --- Identity and time --------------------------------------------------------------------------------------
 
 
 def imported_external_id(key: str) -> str:
@@ -101,6 +283,9 @@ def to_instant(moment: datetime, tz: ZoneInfo) -> datetime:
     return moment.replace(second=0, microsecond=0, tzinfo=tz).astimezone(UTC)
 
 
+# --- The import ---------------------------------------------------------------------------------------------
+
+
 def import_archive(
     *,
     archive: LegacyArchive,
@@ -113,14 +298,16 @@ def import_archive(
 ) -> ImportReport:
     """Import `archive`; `archive_paths` maps a prayer's primary file to where it lives under the root."""
     report = ImportReport()
-    user_ids = _import_users(archive, execute, report)
-    for batch in batched(archive.prayers, batch_size):
+    with _cyclic_gc_paused(), _bulk_settings(execute):
+        user_ids = _import_users(archive, execute, report)
+        writer = _PrayerWriter(user_ids=user_ids, tz=tz, execute=execute, archive_paths=archive_paths or {})
+        for batch in batched(archive.prayers, batch_size):
+            with transaction.atomic():
+                writer.write(batch, report)
+            if on_prayers:
+                on_prayers(len(batch))
         with transaction.atomic():
-            _import_prayers(batch, user_ids, tz, execute, archive_paths or {}, report)
-        if on_prayers:
-            on_prayers(len(batch))
-    with transaction.atomic():
-        _import_quarantine(archive.quarantine, execute, report)
+            _import_quarantine(archive.quarantine, execute, report)
     if execute and report.changed_anything:
         RepairJournal.objects.create(
             kind="import",
@@ -130,6 +317,50 @@ def import_archive(
             finished_at=timezone.now(),
         )
     return report
+
+
+@contextmanager
+def _bulk_settings(execute: bool) -> Iterator[None]:
+    """SQLite: a large page cache while importing, and fewer WAL checkpoints; restored afterwards.
+
+    Inserting a million activities updates four indexes, one of them (actor) all over the place: with the
+    default 2 MB cache, pages are written out and read back again and again, and each batch's commit
+    checkpoints the WAL into the database.
+    """
+    if not execute or connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (cache_size,) = cursor.fetchone()
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (autocheckpoint,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_IMPORT_CACHE_KIB}")
+        if 0 < autocheckpoint < SQLITE_IMPORT_AUTOCHECKPOINT:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_IMPORT_AUTOCHECKPOINT}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while importing, as the reader does while reading.
+
+    The import builds millions of short-lived tuples while the whole read archive (millions of objects, no
+    cycles) stays alive, so each full collection walks everything for nothing. Reference counting still
+    frees every row as soon as its batch is written.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _ids_by_key(keys) -> dict[str, int]:
@@ -192,67 +423,299 @@ def _link_inviters(archive: LegacyArchive, ids: dict[str, int]) -> int:
     return len(still_null)
 
 
-def _event_key(kind: str, actor_id, at: datetime, text: str) -> tuple:
-    return (kind, actor_id, at, text)
+# Columns the import computes; every other column of the model gets its field's default (_Table).
+_PRAYER_COLUMNS = (
+    "archive_id",
+    "author_id",
+    "request",
+    "generated_prayer",
+    "submitted_at",
+    "is_answered",
+    "is_archived",
+    "testimony",
+    "archive_path",
+)
+_ACTIVITY_COLUMNS = ("prayer_id", "actor_id", "kind", "at", "text")
+_STATE = ("is_answered", "is_archived", "testimony")
+_ACTIVITY_KEY = itemgetter(0, 1, 2, 3, 4)  # of a row from _PrayerWriter._activities: the R8 key, with the prayer
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def _import_prayers(batch, user_ids, tz, execute, archive_paths, report) -> None:
-    by_archive_id = {prayer.archive_id: prayer for prayer in batch}
-    existing = dict(Prayer.objects.filter(archive_id__in=by_archive_id).values_list("archive_id", "pk"))
-    report.prayers_existing += len(existing)
-    report.prayers_created += len(by_archive_id) - len(existing)
+class _Backend:
+    """What differs between PostgreSQL and SQLite: how rows go in, how lists and times come out."""
 
-    have = Counter(
-        _event_key(kind, actor_id, at, text) + (prayer_id,)
-        for prayer_id, kind, actor_id, at, text in Activity.objects.filter(prayer_id__in=existing.values()).values_list(
-            "prayer_id", "kind", "actor_id", "at", "text"
-        )
-    )
-    new_prayers = [
-        _new_prayer(legacy, user_ids, tz, archive_paths) for legacy in batch if legacy.archive_id not in existing
-    ]
-    if execute:
-        Prayer.objects.bulk_create(new_prayers, batch_size=CHUNK)
-    prayer_ids = {**existing, **{prayer.archive_id: prayer.pk for prayer in new_prayers}}
+    def __init__(self):
+        self.postgresql = connection.vendor == "postgresql"
+        # PostgreSQL through psycopg 3: COPY for inserts, `= ANY(%s)` for lists, and times read back as
+        # integers (Django's timestamptz loader parses each value in Python, 5 µs a row).
+        self.copy = self.postgresql and _is_psycopg3()
+        if connection.vendor == "sqlite":
+            connection.ensure_connection()
+            getlimit = getattr(connection.connection, "getlimit", None)  # Python 3.11+
+            self.max_list = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else 999
+        else:
+            self.max_list = connection.features.max_query_params or 30_000
 
-    activities, topped_up = [], []
-    for legacy in batch:
-        prayer_id = prayer_ids[legacy.archive_id]
-        wanted = Counter()
-        for event in legacy.events:
-            key = _event_key(event.kind, user_ids.get(event.actor_key), to_instant(event.at, tz), event.text)
-            wanted[key] += 1
-            if wanted[key] > have[key + (prayer_id,)]:
-                actor = key[1]
-                activities.append(
-                    Activity(
-                        prayer_id=prayer_id,
-                        actor_id=actor if isinstance(actor, int) else None,
-                        kind=event.kind,
-                        at=key[2],
-                        text=event.text,
-                    )
+    def time_adapter(self) -> Callable[[datetime], object]:
+        """instant → the value the driver is given for a time column (COPY takes datetimes as they are)."""
+        if self.copy:
+            return lambda instant: instant
+        adapt = connection.ops.adapt_datetimefield_value  # bound to the connection, not to the proxy
+        if connection.vendor == "sqlite" and settings.USE_TZ:
+            # What that adapter does to an aware datetime (make_naive in the connection's zone, then str()),
+            # without its checks: a third of the time, and this runs once per distinct minute.
+            zone = connection.timezone
+            sample = datetime(2025, 6, 5, 9, 7, tzinfo=UTC)
+            if str(sample.astimezone(zone).replace(tzinfo=None)) == adapt(sample):
+                return lambda instant: str(instant.astimezone(zone).replace(tzinfo=None))
+        return adapt
+
+    def time_key(self, instant: datetime):
+        """`instant` (aware UTC) as the driver returns a time column selected with `time_sql`."""
+        if self.postgresql:
+            return (instant - _EPOCH) // _MICROSECOND
+        return instant.replace(tzinfo=None)  # SQLite: Django stores naive UTC, its converter parses it
+
+    def time_sql(self, column: str) -> str:
+        quoted = connection.ops.quote_name(column)
+        return f"(EXTRACT(EPOCH FROM {quoted}) * 1000000)::bigint" if self.postgresql else quoted
+
+    def where_in(self, column: str, values: list) -> Iterator[tuple[str, list]]:
+        """(SQL condition, params) pairs that together select the rows whose `column` is in `values`."""
+        quoted = connection.ops.quote_name(column)
+        if self.postgresql:
+            yield f"{quoted} = ANY(%s)", [list(values)]
+            return
+        for start in range(0, len(values), self.max_list):
+            chunk = list(values[start : start + self.max_list])
+            yield f"{quoted} IN ({', '.join(['%s'] * len(chunk))})", chunk
+
+
+def _is_psycopg3() -> bool:
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return is_psycopg3
+
+
+class _Cache(dict):
+    """A dict that computes a missing value with `function`."""
+
+    def __init__(self, function: Callable):
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key):
+        value = self[key] = self.function(key)
+        return value
+
+
+class _PrayerWriter:
+    """Writes batches of prayers with their activities; the per-import caches live here."""
+
+    def __init__(self, *, user_ids: dict[str, object], tz: ZoneInfo, execute: bool, archive_paths: dict[str, str]):
+        self.execute = execute
+        self.archive_paths = archive_paths
+        self.backend = _Backend()
+        # key → id; in a dry run a user who does not exist yet has a stand-in id that never matches a row.
+        self.user_ids = user_ids
+        self.actor_ids = {key: (value if isinstance(value, int) else None) for key, value in user_ids.items()}
+        self.actor_ids[None] = None
+        # Archive time → aware UTC instant, → the value written, → the value read back: each computed once per
+        # distinct time (many events share a minute; zone conversion and adapters cost more than a lookup).
+        self.instants = instants = _Cache(functools.partial(to_instant, tz=tz))
+        adapt, time_key = self.backend.time_adapter(), self.backend.time_key
+        self.db_times = _Cache(lambda moment: adapt(instants[moment]))
+        self.time_keys = _Cache(lambda moment: time_key(instants[moment]))
+        self.prayers = _Table(Prayer, _PRAYER_COLUMNS)
+        self.activities = _Table(Activity, _ACTIVITY_COLUMNS)
+
+    def write(self, batch: tuple[LegacyPrayer, ...], report: ImportReport) -> None:
+        existing = self._prayer_ids([legacy.archive_id for legacy in batch])
+        new = [legacy for legacy in batch if legacy.archive_id not in existing]
+        old = [legacy for legacy in batch if legacy.archive_id in existing]
+        report.prayers_existing += len(old)
+        report.prayers_created += len(new)
+        if new:
+            self._create(new, report)
+        if old:
+            self._top_up(old, existing, report)
+
+    def _create(self, new: list[LegacyPrayer], report: ImportReport) -> None:
+        """Brand-new prayers: every event becomes a row (no activity can exist for a prayer that did not)."""
+        report.activities_created += sum(len(legacy.events) for legacy in new)
+        if not self.execute:
+            return
+        db_times, actor_ids, paths = self.db_times, self.actor_ids, self.archive_paths
+        rows = []
+        for legacy in new:
+            state = derive_state((event.kind, event.text) for event in legacy.events)
+            rows.append(
+                (
+                    legacy.archive_id,
+                    actor_ids.get(legacy.author_key),
+                    legacy.request,
+                    legacy.generated_prayer,
+                    db_times[legacy.submitted_at],
+                    state["is_answered"],
+                    state["is_archived"],
+                    state["testimony"],
+                    paths.get(legacy.files[0], legacy.files[0]),
                 )
-                if legacy.archive_id in existing and prayer_id not in topped_up:
-                    topped_up.append(prayer_id)
-    report.activities_created += len(activities)
-    if execute:
-        Activity.objects.bulk_create(activities, batch_size=CHUNK)
-        for prayer in Prayer.objects.filter(pk__in=topped_up):
-            refresh_state(prayer)
+            )
+        self._insert(self.prayers, rows)
+        ids = self._prayer_ids([row[0] for row in rows])
+        rows = []
+        append = rows.append
+        for legacy in new:
+            prayer_id = ids[legacy.archive_id]
+            for event in legacy.events:
+                append((prayer_id, actor_ids[event.actor_key], event.kind, db_times[event.at], event.text))
+        self._insert(self.activities, rows)
+
+    def _top_up(self, old: list[LegacyPrayer], existing: dict[str, int], report: ImportReport) -> None:
+        """Prayers already here: create only the missing count of each R8 key, then refresh their state."""
+        db_times, user_ids, time_keys = self.db_times, self.user_ids, self.time_keys
+        prayer_ids = [existing[legacy.archive_id] for legacy in old]
+        found = self._activities(prayer_ids)
+        have = Counter(map(_ACTIVITY_KEY, found))
+        # The whole batch at once first: usually nothing is missing (a re-import) and nothing more is done.
+        wanted = Counter(
+            [
+                (prayer_id, event.kind, user_ids.get(event.actor_key), time_keys[event.at], event.text)
+                for legacy, prayer_id in zip(old, prayer_ids, strict=True)
+                for event in legacy.events
+            ]
+        )
+        short = {key[0] for key, count in wanted.items() if count > have[key]}
+        rows, added = [], {}
+        for legacy, prayer_id in zip(old, prayer_ids, strict=True):
+            if prayer_id not in short:
+                continue
+            wanted = Counter()
+            for event in legacy.events:  # in R9's order, so that pks follow it
+                actor = user_ids.get(event.actor_key)
+                key = (prayer_id, event.kind, actor, time_keys[event.at], event.text)
+                wanted[key] += 1
+                if wanted[key] > have[key]:
+                    value = db_times[event.at]
+                    rows.append((prayer_id, actor if isinstance(actor, int) else None, event.kind, value, event.text))
+                    added.setdefault(prayer_id, []).append((key[3], event.kind, event.text))
+        report.activities_created += len(rows)
+        if not self.execute or not rows:
+            return
+        self._insert(self.activities, rows)
+        rows_of = {}
+        for prayer_id, kind, _, at, text, pk in found:
+            if prayer_id in added:
+                rows_of.setdefault(prayer_id, []).append((at, 0, pk, kind, text))
+        self._refresh_states(added, rows_of)
+
+    def _refresh_states(self, added: dict[int, list], rows_of: dict[int, list]) -> None:
+        """refresh_state() of every prayer that got new rows, set-based: one SELECT, one UPDATE of the changed.
+
+        A prayer's events in (at, pk) order are its existing rows and its new rows, which have higher pks: at
+        the same time, the new ones come after every existing one, in the order they were inserted.
+        """
+        current = self._states(list(added))
+        changed = []
+        for prayer_id, new_rows in added.items():
+            events = rows_of.get(prayer_id, []) + [
+                (at, 1, i, kind, text) for i, (at, kind, text) in enumerate(new_rows)
+            ]
+            events.sort()
+            state = derive_state((kind, text) for *_, kind, text in events)
+            if tuple(state[name] for name in _STATE) != current[prayer_id]:
+                changed.append(Prayer(pk=prayer_id, **state))
+        if changed:
+            Prayer.objects.bulk_update(changed, list(_STATE), batch_size=len(changed))
+
+    def _insert(self, table: "_Table", rows: list[tuple]) -> None:
+        if not rows:
+            return
+        if self.backend.copy:
+            table.copy(rows)
+        else:
+            table.insert(rows)
+
+    def _select(self, columns: list[str], table: str, column: str, values: list) -> list[tuple]:
+        """Rows of `columns` (SQL expressions) of `table` whose `column` is one of `values`."""
+        quote, rows = connection.ops.quote_name, []
+        with connection.cursor() as cursor:
+            for condition, params in self.backend.where_in(column, values):
+                cursor.execute(f"SELECT {', '.join(columns)} FROM {quote(table)} WHERE {condition}", params)
+                rows += cursor.fetchall()
+        return rows
+
+    def _prayer_ids(self, archive_ids: list[str]) -> dict[str, int]:
+        quote, meta = connection.ops.quote_name, Prayer._meta
+        return dict(
+            self._select([quote("archive_id"), quote(meta.pk.column)], meta.db_table, "archive_id", archive_ids)
+        )
+
+    def _states(self, prayer_ids: list[int]) -> dict[int, tuple]:
+        quote, meta = connection.ops.quote_name, Prayer._meta
+        columns = [quote(meta.pk.column), *map(quote, _STATE)]
+        return {pk: tuple(state) for pk, *state in self._select(columns, meta.db_table, meta.pk.column, prayer_ids)}
+
+    def _activities(self, prayer_ids: list[int]) -> list[tuple]:
+        """(prayer_id, kind, actor_id, time key, text, pk) of the prayers' activity rows."""
+        quote, meta = connection.ops.quote_name, Activity._meta
+        columns = [
+            *map(quote, ("prayer_id", "kind", "actor_id")),
+            self.backend.time_sql("at"),
+            quote("text"),
+            quote(meta.pk.column),
+        ]
+        return self._select(columns, meta.db_table, "prayer_id", prayer_ids)
 
 
-def _new_prayer(legacy: LegacyPrayer, user_ids, tz, archive_paths) -> Prayer:
-    author = user_ids.get(legacy.author_key) if legacy.author_key else None
-    return Prayer(
-        archive_id=legacy.archive_id,
-        author_id=author if isinstance(author, int) else None,
-        request=legacy.request,
-        generated_prayer=legacy.generated_prayer,
-        submitted_at=to_instant(legacy.submitted_at, tz),
-        archive_path=archive_paths.get(legacy.files[0], legacy.files[0]),
-        **derive_state((event.kind, event.text) for event in legacy.events),
-    )
+class _Table:
+    """Bulk INSERT of rows of `columns` into a model's table, with the values the ORM would write.
+
+    The caller gives database values for `columns` (times already adapted). Every other column gets its
+    field's default, as `Model()` would: a constant once, a callable or auto_now(_add) once per row.
+    """
+
+    def __init__(self, model: type[Model], columns: tuple[str, ...]):
+        meta = model._meta
+        known = {f.column for f in meta.concrete_fields}
+        if not known.issuperset(columns):
+            raise LookupError(f"{meta.label} has no column {', '.join(sorted(set(columns) - known))}")
+        extra = [f for f in meta.concrete_fields if f.column not in columns and f is not meta.pk]
+        self.constant = not any(callable(f.default) or getattr(f, "auto_now_add", False) for f in extra)
+        self.extra = extra
+        self.defaults = tuple(self._default(f) for f in extra) if self.constant else ()
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(column) for column in (*columns, *(f.column for f in extra)))
+        placeholders = ", ".join(["%s"] * (len(columns) + len(extra)))
+        self.insert_sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders})"
+        self.copy_sql = f"COPY {quote(meta.db_table)} ({names}) FROM STDIN"
+
+    @staticmethod
+    def _default(f):
+        value = (
+            timezone.now() if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False) else f.get_default()
+        )
+        return f.get_db_prep_save(value, connection)
+
+    def _full(self, rows: list[tuple]) -> list[tuple]:
+        if self.constant:
+            defaults = self.defaults
+            return [row + defaults for row in rows] if defaults else rows
+        return [row + tuple(self._default(f) for f in self.extra) for row in rows]
+
+    def insert(self, rows: list[tuple]) -> None:
+        """One executemany."""
+        with connection.cursor() as cursor:
+            cursor.executemany(self.insert_sql, self._full(rows))
+
+    def copy(self, rows: list[tuple]) -> None:
+        """One COPY FROM STDIN (PostgreSQL, psycopg 3)."""
+        with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(self.copy_sql) as copy:
+            write_row = copy.write_row
+            for row in self._full(rows):
+                write_row(row)
 
 
 def _import_quarantine(records: list[LegacyQuarantine], execute: bool, report: ImportReport) -> None:
