@@ -24,9 +24,9 @@ ZIP = FIXTURES / "complete_site_archive.zip"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 
 
-def import_archives(*args):
+def import_archives(*args, stderr=None):
     out = StringIO()
-    call_command("import_archives", *map(str, args), stdout=out, stderr=StringIO())
+    call_command("import_archives", *map(str, args), stdout=out, stderr=stderr or StringIO())
     return out.getvalue()
 
 
@@ -177,8 +177,12 @@ def test_a_broken_file_is_quarantined_and_the_rest_imported(tmp_path):
     folder = tmp_path / "text_archives"
     shutil.copytree(FOLDER, folder)
     (folder / "prayers/2025/05/2025_05_07_prayer_at_0915.txt").write_bytes(b"\xff\xfe\x00binary")
-    output = import_archives(folder, "--execute")
+    (folder / "prayers/2025/06/2025_06_05_prayer_at_1111.txt").write_text("Prayer x by Max\nSubmitted June 05 2025")
+    errors = StringIO()
+    output = import_archives(folder, "--execute", stderr=errors)
     assert "unreadable_file 1" in output
-    assert Prayer.objects.count() == EXPECTED["totals"]["prayers"] - 1
+    assert "prayers/2025/05/2025_05_07_prayer_at_0915.txt: " in errors.getvalue()
+    assert "prayers/2025/06/2025_06_05_prayer_at_1111.txt" in errors.getvalue()
+    assert Prayer.objects.count() == EXPECTED["totals"]["prayers"] - 2
     record = Quarantine.objects.get(reason="unreadable_file")
     assert "prayers/2025/05/2025_05_07_prayer_at_0915.txt" in record.source

@@ -6,6 +6,8 @@ from archives import importer, rebuild
 from archives.thywill import read_thywill_archive
 from lib.progress import progress_counter
 
+BAD_FILE_REASONS = {"unreadable_file", "unsafe_path", "unparsed_prayer_file", "archive_conflict"}
+
 
 class Command(BaseCommand):
     help = (
@@ -59,7 +61,17 @@ class Command(BaseCommand):
             )
         elif archive.account_events and not execute:
             self.stdout.write(f"Would replay {len(archive.account_events)} account event(s).")
+        self._write_bad_files(archive)
         self._write_report(report, execute)
+
+    def _write_bad_files(self, archive):
+        """Name every file that could not be read or used, and why; the rest of the archive is imported."""
+        for record in archive.quarantine:
+            if record.reason in BAD_FILE_REASONS:
+                where = record.payload.get("relpath") or record.payload.get("member") or record.source
+                line = record.payload.get("line")
+                where = f"{where}:{line}" if line else where
+                self.stderr.write(self.style.WARNING(f"{where}: {record.payload.get('why', record.reason)}"))
 
     def _write_report(self, report, execute):
         verb = "Imported" if execute else "Would import"
