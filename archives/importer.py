@@ -45,6 +45,7 @@ from integrity.models import Quarantine, RepairJournal
 from integrity.services import fingerprint
 from lib import archive_files
 from lib.batching import batched
+from lib.caching import ComputedDict
 
 IMPORTED_USER_NAMESPACE = uuid.UUID("3b8f2c1e-6a4d-5e7f-9c0b-1d2e3f4a5b6c")
 CHUNK = 500
@@ -498,18 +499,6 @@ def _is_psycopg3() -> bool:
     return is_psycopg3
 
 
-class _Cache(dict):
-    """A dict that computes a missing value with `function`."""
-
-    def __init__(self, function: Callable):
-        super().__init__()
-        self.function = function
-
-    def __missing__(self, key):
-        value = self[key] = self.function(key)
-        return value
-
-
 class _PrayerWriter:
     """Writes batches of prayers with their activities; the per-import caches live here."""
 
@@ -523,10 +512,10 @@ class _PrayerWriter:
         self.actor_ids[None] = None
         # Archive time → aware UTC instant, → the value written, → the value read back: each computed once per
         # distinct time (many events share a minute; zone conversion and adapters cost more than a lookup).
-        self.instants = instants = _Cache(functools.partial(to_instant, tz=tz))
+        self.instants = instants = ComputedDict(functools.partial(to_instant, tz=tz))
         adapt, time_key = self.backend.time_adapter(), self.backend.time_key
-        self.db_times = _Cache(lambda moment: adapt(instants[moment]))
-        self.time_keys = _Cache(lambda moment: time_key(instants[moment]))
+        self.db_times = ComputedDict(lambda moment: adapt(instants[moment]))
+        self.time_keys = ComputedDict(lambda moment: time_key(instants[moment]))
         self.prayers = _Table(Prayer, _PRAYER_COLUMNS)
         self.activities = _Table(Activity, _ACTIVITY_COLUMNS)
 

@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 from accounts.identity import display_name, username_key
 from archives import archive_format
 from archives.archive_format import ACCOUNT_EVENTS, AccountEvent
+from lib.caching import ComputedDict
 
 # uuid5 namespace of the archive ids generated for `Prayer temp by …` files (R7). Never change it: the id of
 # an imported temp prayer is its natural key on re-import (R13).
@@ -216,18 +217,6 @@ def parse_timestamp(text: str) -> datetime | None:
     return None if midnight is None or time_of_day is None else midnight + time_of_day
 
 
-class _Cache(dict):
-    """A dict that computes a missing value with `function`."""
-
-    def __init__(self, function: Callable):
-        super().__init__()
-        self.function = function
-
-    def __missing__(self, key):
-        value = self[key] = self.function(key)
-        return value
-
-
 class TimestampCache:
     """Reads timestamps and `<TS> - ` line prefixes (R4–R6), remembering each day and clock text parsed.
 
@@ -238,8 +227,8 @@ class TimestampCache:
     __slots__ = ("days", "clocks")
 
     def __init__(self):
-        self.days = _Cache(_parse_day)
-        self.clocks = _Cache(_parse_clock)
+        self.days = ComputedDict(_parse_day)
+        self.clocks = ComputedDict(_parse_clock)
 
     def parse(self, text: str) -> datetime | None:
         """parse_timestamp(text), cached."""
@@ -808,7 +797,7 @@ class _ArchiveReader:
         # R11: a naive ThyWill minute → its aware UTC instant (see _instant_function). None for UTC: there it is
         # `naive - _NAIVE_EPOCH + _UTC_EPOCH`, two additions that _finish_prayer inlines (it runs once per event).
         self.instant = None if _is_utc(tz) else _instant_function(tz)
-        self.keys = _Cache(username_key)
+        self.keys = ComputedDict(username_key)
         self.meanings: dict[str, tuple] = {}  # activity rest → _meaning(rest)
         self.cairn_events: dict[str, tuple | None] = {}  # a Cairn event line's JSON → (kind, actor, text) or None
         self.users: dict[str, _UserDraft] = {}
