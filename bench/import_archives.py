@@ -26,6 +26,7 @@ the statements per batch of prayers, and the rows created. Nothing is asserted a
 import argparse
 import contextlib
 import cProfile
+import inspect
 import io
 import os
 import pstats
@@ -35,6 +36,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -145,7 +147,6 @@ class QueryCounter:
 
     def __init__(self):
         self.statements = 0
-        self.rows_sent = 0
         self.by_verb = Counter()
         self.copies = 0
 
@@ -301,16 +302,18 @@ def rate(lines: int, seconds: float) -> str:
 def describe_import(label: str, result: dict, lines: int, floor_seconds: float) -> None:
     seconds = result["seconds"]
     print(f"{label:<34} {seconds:8.2f} s {rate(lines, seconds)}   {100 * floor_seconds / seconds:5.1f}% of floor")
-    for name in ("read", "copy", "database"):
-        if name in result["phases"]:
-            part = result["phases"][name]
+    phases = dict(result["phases"])
+    phases["other (command steps)"] = seconds - sum(phases.values())
+    for name in ("read", "copy", "database", "other (command steps)"):
+        if name in phases:
+            part = phases[name]
             print(f"    {name:<30} {part:8.2f} s   ({100 * part / seconds:4.1f}% of this import)")
     per_batch = result["per_batch"]
     spread = f"{min(per_batch)}–{max(per_batch)}" if per_batch else "-"
     print(
         f"    SQL: {result['statements']} statements + {result['copies']} COPY; "
-        f"{result['before_batches']} before the batches (users), {spread} per batch over {len(per_batch)} "
-        f"batches, {result['after_batches']} after (quarantine, journal)"
+        f"{result['before_batches']} before the batches (users), {spread} per batch (COPYs included) over "
+        f"{len(per_batch)} batches, {result['after_batches']} after (quarantine, journal)"
     )
     print(f"    by verb: {', '.join(f'{verb} {n}' for verb, n in sorted(result['by_verb'].items()))}")
 
@@ -348,11 +351,15 @@ def measure(folder: Path, args) -> int:
     floor_runs = [timed(read_and_split, folder) for _ in range(max(1, args.floor_runs))]
     floor_seconds, (files, lines) = min(floor_runs, key=lambda run: run[0])
 
+    # The reader takes the time zone itself in newer versions (R11), as the command then passes it.
+    reader_kwargs = {}
+    if "tz" in inspect.signature(read_thywill_archive).parameters:
+        reader_kwargs["tz"] = ZoneInfo(args.timezone)
     if args.skip_reader:
         reader_seconds = None
-        archive = read_thywill_archive(folder)
+        archive = read_thywill_archive(folder, **reader_kwargs)
     else:
-        reader_seconds, archive = timed(read_thywill_archive, folder)
+        reader_seconds, archive = timed(read_thywill_archive, folder, **reader_kwargs)
     events = sum(len(prayer.events) for prayer in archive.prayers)
     activity_lines = count_activity_lines(folder)
     print(
