@@ -381,6 +381,7 @@ def _import_users(archive: LegacyArchive, execute: bool, report: ImportReport) -
     unregistered = [user for user in missing if not user.registered]
     report.quarantined["unregistered_user"] += len(unregistered)
     if not execute:
+        report.inviters_set = _count_inviter_links(archive, existing)
         # Stand-in ids: events of users who do not exist yet can never match an existing row.
         return {**existing, **{user.key: ("new", user.key) for user in missing}}
 
@@ -410,6 +411,16 @@ def _new_user(*, key: str, username: str) -> User:
     )
     user.set_unusable_password()
     return user
+
+
+def _count_inviter_links(archive: LegacyArchive, existing: dict[str, int]) -> int:
+    """What _link_inviters would set, for a dry run: new users with an inviter, existing ones still without."""
+    with_inviter = [user for user in archive.users.values() if user.invited_by_key]
+    existing_ids = [existing[user.key] for user in with_inviter if user.key in existing]
+    still_null = 0
+    for chunk in batched(existing_ids, CHUNK):
+        still_null += User.objects.filter(pk__in=chunk, invited_by__isnull=True).count()
+    return still_null + sum(1 for user in with_inviter if user.key not in existing)
 
 
 def _link_inviters(archive: LegacyArchive, ids: dict[str, int]) -> int:

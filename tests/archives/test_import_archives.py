@@ -1,6 +1,7 @@
 """manage.py import_archives on the ThyWill sample: the database ends up exactly as expected.json says."""
 
 import json
+import re
 import shutil
 from collections import Counter
 from datetime import UTC, datetime
@@ -111,6 +112,8 @@ def test_a_dry_run_reports_the_counts_and_writes_nothing(archive_root):
     assert "12 new prayer(s)" in output
     assert f"{EXPECTED['totals']['activities']} activity row(s)" in output
     assert "Dry run: nothing changed." in output
+    links = re.search(r"(\d+) inviter link", output).group(1)
+    assert links == str(sum(1 for user in EXPECTED["users"].values() if user["invited_by_key"]))
     assert not User.objects.exists()
     assert not Quarantine.objects.exists()
     assert not any(archive_root.iterdir())
