@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from lib.archive_files import render_line
+
 FORMAT_LINE = "Format: cairn/1"
 AUTHOR_ID = "Author-Id: "
 REQUEST_LINES = "Request-Lines: "
@@ -114,12 +116,12 @@ def render_prayer_file(
 
 
 def render_event_line(*, at: datetime, kind: str, actor_name: str | None, actor_id: str | None, text: str = "") -> str:
-    human = f"{_one_line(actor_name or 'Unknown')} {PHRASES[kind]}"
+    human = f"{actor_name or 'Unknown'} {PHRASES[kind]}"
     data = {"kind": kind, "actor": actor_id}
     if kind == "testimony":
-        human += f" {_one_line(text)}"
+        human += f" {text}"
         data["text"] = text
-    return f"{format_time(at)} - {human}\t{json.dumps(data, ensure_ascii=False)}\n"
+    return render_line(at=at, human=human, data=data)
 
 
 # --- Reading lines ----------------------------------------------------------------------------------------
@@ -321,7 +323,7 @@ def render_account_line(*, at: datetime, human: str, event: str, **data) -> str:
     if set(data) != set(fields):
         raise ValueError(f"{event} takes exactly the fields {', '.join(fields)}; got {', '.join(sorted(data))}")
     values = {name: format_time(data[name]) if isinstance(data[name], datetime) else data[name] for name in fields}
-    return f"{format_time(at)} - {_one_line(human)}\t{json.dumps({'event': event, **values}, ensure_ascii=False)}\n"
+    return render_line(at=at, human=human, data={"event": event, **values})
 
 
 def account_event_text(event: str, data: Mapping, names: Mapping[str, str]) -> str:
