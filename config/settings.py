@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "accounts",
     "integrity",
     "archives",
+    "onboarding",
+    "conversations",
 ]
 
 MIDDLEWARE = [
@@ -154,3 +156,8 @@ LOGGING = {
     # Django's own handlers already print its messages; don't print them twice through root.
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# --- onboarding (issue 4) -------------------------------------------------------------------------
+
+
+# --- conversations (issue 5) ----------------------------------------------------------------------

@@ -9,4 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("prayers/", include("archives.urls")),
+    path("", include("onboarding.urls")),
+    path("", include("conversations.urls")),
 ]

@@ -36,3 +36,25 @@ ensure_venv() {
     # Written only after pip succeeded, so a failed install is retried next time.
     echo "$want" >"$stamp"
 }
+
+# Debian packages the tests need (scripts/system-packages.txt, one a line, # comments). Installs the
+# missing ones with apt-get when run as root (CI); otherwise names them and carries on, so the tests
+# that need them fail with a clear reason instead of this script.
+ensure_system_packages() {
+    local list=scripts/system-packages.txt missing=() pkg
+    [[ -f $list ]] || return 0
+    while read -r pkg; do
+        pkg=${pkg%%#*}
+        pkg=${pkg//[[:space:]]/}
+        [[ -z $pkg ]] && continue
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done <"$list"
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "!! missing Debian packages: ${missing[*]} (as root: apt-get install ${missing[*]})" >&2
+        return 0
+    fi
+    echo "==> apt-get install ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
