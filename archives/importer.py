@@ -41,12 +41,15 @@ from archives import thywill
 from archives.models import Activity, Prayer
 from archives.services import derive_state
 from archives.thywill import LegacyArchive, LegacyPrayer, LegacyQuarantine
+from integrity import services as integrity
 from integrity.models import Quarantine, RepairJournal
+from integrity.registry import Change
 from integrity.services import fingerprint
 from lib import archive_files
 from lib.batching import batched
 from lib.caching import ComputedDict
 
+LABEL = "import_archives"  # names the import's rows in the repair journal
 IMPORTED_USER_NAMESPACE = uuid.UUID("3b8f2c1e-6a4d-5e7f-9c0b-1d2e3f4a5b6c")
 CHUNK = 500
 # Files copied into the archive root are made durable together: one sync per this many files (or bytes).
@@ -67,6 +70,7 @@ class ImportReport:
     prayers_existing: int = 0
     activities_created: int = 0
     quarantined: Counter = field(default_factory=Counter)
+    account_events: dict = field(default_factory=dict)  # replayed by archives.rebuild, kind → count
 
     @property
     def changed_anything(self) -> bool:
@@ -76,6 +80,7 @@ class ImportReport:
             or self.prayers_created
             or self.activities_created
             or sum(self.quarantined.values())
+            or self.account_events
         )
 
     def as_dict(self) -> dict:
@@ -87,13 +92,14 @@ class ImportReport:
             "prayers_existing": self.prayers_existing,
             "activities_created": self.activities_created,
             "quarantined": dict(sorted(self.quarantined.items())),
+            "account_events": dict(sorted(self.account_events.items())),
         }
 
 
 # --- Copying the files into the archive root ---------------------------------------------------------------
 
 
-def copy_into_archive_root(path, archive: LegacyArchive) -> dict[str, str]:
+def copy_into_archive_root(path, archive: LegacyArchive, *, journal: RepairJournal | None = None) -> dict[str, str]:
     """Copy the archive's files byte for byte into CAIRN_ARCHIVE_ROOT, keeping their relative paths.
 
     Returns source relative path → relative path under the root. A prayer file whose name is taken by
@@ -107,9 +113,12 @@ def copy_into_archive_root(path, archive: LegacyArchive) -> dict[str, str]:
     everything else together), then hard-linked to their names, which fails if a name was taken meanwhile.
     Every other case goes through `archive_files.place` itself. The copy reads each file once more (through
     `thywill.archive_files`, so that a ZIP works the same); on a folder that costs about the floor.
+
+    With a `journal`, every file created is recorded in it (name and size) as soon as it has its name, so
+    that `undo_repair` can remove it again.
     """
     placed = {}
-    with _RootCopier() as copier:
+    with _RootCopier(journal) as copier:
         for relpath, data in thywill.archive_files(path):
             is_prayer_file = relpath.startswith("prayers/")
             copier.place(relpath, data, numbered=is_prayer_file)
@@ -131,7 +140,9 @@ def copy_into_archive_root(path, archive: LegacyArchive) -> dict[str, str]:
 class _RootCopier:
     """Places files under the archive root like `archive_files.place`, creating new ones in bulk."""
 
-    def __init__(self):
+    def __init__(self, journal: RepairJournal | None = None):
+        self.journal = journal
+        self.created: dict[str, int] = {}  # final name → size, not journaled yet
         self.root = os.path.realpath(archive_files.archive_storage().location)
         self.results: list[tuple[str, str | None]] = []  # (relpath, final name or None), in input order
         self.pending: list[tuple[int, str, str, bool]] = []  # (result index, relpath, temp file, numbered)
@@ -161,11 +172,22 @@ class _RootCopier:
                     self.results.append((relpath, relpath))  # the same file, maybe with lines appended since
                     return
         # Another file has the name, or the folder is odd: place() picks the next name, refuses or complains.
-        self.results.append((relpath, archive_files.place(relpath, data, numbered=numbered)))
+        self.results.append((relpath, self._place(relpath, data, numbered)))
 
     def finish(self) -> list[tuple[str, str | None]]:
         self._flush()
+        self._journal_created()
         return self.results
+
+    def _place(self, relpath: str, data: bytes, numbered: bool) -> str | None:
+        final, created = archive_files.place_reporting(relpath, data, numbered=numbered)
+        if created:
+            self.created[final] = len(data)
+        return final
+
+    def _journal_created(self) -> None:
+        integrity.record(integrity.created_files(journal=self.journal, label=LABEL, files=self.created))
+        self.created = {}
 
     def _folder_ok(self, folder: str) -> bool:
         """The folder exists (created if needed) and really is inside the root (no symlink out of it)."""
@@ -194,7 +216,7 @@ class _RootCopier:
         finally:
             os.close(descriptor)
         self.results.append((relpath, None))
-        self.pending.append((len(self.results) - 1, relpath, staged, numbered))
+        self.pending.append((len(self.results) - 1, relpath, staged, numbered, len(data)))
         self.pending_bytes += len(data)
         if len(self.pending) >= COPY_SYNC_FILES or self.pending_bytes >= COPY_SYNC_BYTES:
             self._flush()
@@ -203,23 +225,25 @@ class _RootCopier:
         if not self.pending:
             return
         _sync_filesystem(self.tmp)  # the staged files' bytes are on disk before any of them gets its name
-        for index, relpath, staged, numbered in self.pending:
+        for index, relpath, staged, numbered, size in self.pending:
             try:
                 os.link(staged, f"{self.root}/{relpath}")
                 final = relpath
+                self.created[final] = size
             except FileExistsError:  # created meanwhile by someone else
                 with open(staged, "rb") as file:
-                    final = archive_files.place(relpath, file.read(), numbered=numbered)
+                    final = self._place(relpath, file.read(), numbered)
             except OSError as error:
                 raise archive_files.ArchiveWriteError(f"{relpath}: {error.strerror or error}") from error
             os.unlink(staged)
             self.results[index] = (relpath, final)
         self.pending.clear()
         self.pending_bytes = 0
+        self._journal_created()
 
     def _cleanup(self) -> None:
         if self.tmp is not None:
-            for _, _, staged, _ in self.pending:
+            for *_, staged, _, _ in self.pending:
                 with suppress(OSError):
                     os.unlink(staged)
             with suppress(OSError):
@@ -296,27 +320,38 @@ def import_archive(
     batch_size: int = 1000,
     on_prayers: Callable[[int], None] | None = None,
     description: str = "",
+    journal: RepairJournal | None = None,
+    account_events: dict | None = None,
 ) -> ImportReport:
-    """Import `archive`; `archive_paths` maps a prayer's primary file to where it lives under the root."""
-    report = ImportReport()
-    with _cyclic_gc_paused(), _bulk_settings(execute):
-        user_ids = _import_users(archive, execute, report)
-        writer = _PrayerWriter(user_ids=user_ids, tz=tz, execute=execute, archive_paths=archive_paths or {})
-        for batch in batched(archive.prayers, batch_size):
+    """Import `archive`; `archive_paths` maps a prayer's primary file to where it lives under the root.
+
+    With `execute`, every row created or changed is recorded in `journal` (a new one when None) in the
+    transaction that wrote it, so `undo_repair` can take the import back; the journal is closed at the end
+    (failed if the import stopped part-way; removed if nothing was new). `account_events` are the counts
+    `archives.rebuild.apply_account_events` replayed, for the summary.
+    """
+    report = ImportReport(account_events=account_events or {})
+    if execute and journal is None:
+        journal = integrity.start_journal(kind="import", description=description)
+    try:
+        with _cyclic_gc_paused(), _bulk_settings(execute):
+            user_ids = _import_users(archive, execute, report, journal)
+            writer = _PrayerWriter(
+                user_ids=user_ids, tz=tz, execute=execute, archive_paths=archive_paths or {}, journal=journal
+            )
+            for batch in batched(archive.prayers, batch_size):
+                with transaction.atomic():
+                    writer.write(batch, report)
+                if on_prayers:
+                    on_prayers(len(batch))
             with transaction.atomic():
-                writer.write(batch, report)
-            if on_prayers:
-                on_prayers(len(batch))
-        with transaction.atomic():
-            _import_quarantine(archive.quarantine, execute, report)
-    if execute and report.changed_anything:
-        RepairJournal.objects.create(
-            kind="import",
-            description=description,
-            status=RepairJournal.Status.APPLIED,
-            summary=report.as_dict(),
-            finished_at=timezone.now(),
-        )
+                _import_quarantine(archive.quarantine, execute, report, journal)
+    except BaseException:
+        if journal is not None:
+            integrity.finish_journal(journal=journal, summary=report.as_dict(), failed=True)
+        raise
+    if journal is not None:
+        integrity.finish_journal(journal=journal, summary=report.as_dict(), changed=report.changed_anything)
     return report
 
 
@@ -372,7 +407,7 @@ def _ids_by_key(keys) -> dict[str, int]:
 
 
 @transaction.atomic
-def _import_users(archive: LegacyArchive, execute: bool, report: ImportReport) -> dict[str, object]:
+def _import_users(archive: LegacyArchive, execute: bool, report: ImportReport, journal) -> dict[str, object]:
     """R4/R10: one user per key; existing users are linked, never renamed. Returns key → user id."""
     existing = _ids_by_key(archive.users)
     missing = [user for key, user in archive.users.items() if key not in existing]
@@ -391,7 +426,13 @@ def _import_users(archive: LegacyArchive, execute: bool, report: ImportReport) -
         ignore_conflicts=True,  # a concurrent import may have created some; the unique key decides
     )
     ids = _ids_by_key(archive.users)
+    # A concurrent import may have created some of them (ignore_conflicts): undoing this one removes them too,
+    # unless anything uses them by then.
+    integrity.record(
+        integrity.created_rows(journal=journal, label=LABEL, model=User, pks=[ids[u.key] for u in missing])
+    )
     _record_quarantine(
+        journal,
         [
             LegacyQuarantine(
                 reason="unregistered_user",
@@ -399,9 +440,9 @@ def _import_users(archive: LegacyArchive, execute: bool, report: ImportReport) -
                 payload={"username_key": user.key, "username": user.username, "first_mention": user.source},
             )
             for user in unregistered
-        ]
+        ],
     )
-    report.inviters_set = _link_inviters(archive, ids)
+    report.inviters_set = _link_inviters(archive, ids, journal)
     return ids
 
 
@@ -423,7 +464,7 @@ def _count_inviter_links(archive: LegacyArchive, existing: dict[str, int]) -> in
     return still_null + sum(1 for user in with_inviter if user.key not in existing)
 
 
-def _link_inviters(archive: LegacyArchive, ids: dict[str, int]) -> int:
+def _link_inviters(archive: LegacyArchive, ids: dict[str, int], journal) -> int:
     """R4 pass 3: set invited_by where it is still null; an inviter already set is never replaced."""
     wanted = {ids[key]: ids[user.invited_by_key] for key, user in archive.users.items() if user.invited_by_key}
     still_null = []
@@ -432,6 +473,15 @@ def _link_inviters(archive: LegacyArchive, ids: dict[str, int]) -> int:
     for user in still_null:
         user.invited_by_id = wanted[user.pk]
     User.objects.bulk_update(still_null, ["invited_by"], batch_size=CHUNK)
+    links = integrity.updated_rows(
+        journal=journal,
+        label=LABEL,
+        changes=[
+            Change(model=User, pk=user.pk, before={"invited_by_id": None}, after={"invited_by_id": user.invited_by_id})
+            for user in still_null
+        ],
+    )
+    integrity.record(links)
     return len(still_null)
 
 
@@ -513,8 +563,12 @@ def _is_psycopg3() -> bool:
 class _PrayerWriter:
     """Writes batches of prayers with their activities; the per-import caches live here."""
 
-    def __init__(self, *, user_ids: dict[str, object], tz: ZoneInfo, execute: bool, archive_paths: dict[str, str]):
+    def __init__(
+        self, *, user_ids: dict[str, object], tz: ZoneInfo, execute: bool, archive_paths: dict[str, str], journal
+    ):
         self.execute = execute
+        self.journal = journal
+        self.journal_rows = []  # saved at the end of each batch, in its transaction
         self.archive_paths = archive_paths
         self.backend = _Backend()
         # key → id; in a dry run a user who does not exist yet has a stand-in id that never matches a row.
@@ -540,6 +594,8 @@ class _PrayerWriter:
             self._create(new, report)
         if old:
             self._top_up(old, existing, report)
+        integrity.record(self.journal_rows)
+        self.journal_rows = []
 
     def _create(self, new: list[LegacyPrayer], report: ImportReport) -> None:
         """Brand-new prayers: every event becomes a row (no activity can exist for a prayer that did not)."""
@@ -565,6 +621,7 @@ class _PrayerWriter:
             )
         self._insert(self.prayers, rows)
         ids = self._prayer_ids([row[0] for row in rows])
+        self._journal_created(Prayer, ids.values())
         rows = []
         append = rows.append
         for legacy in new:
@@ -572,10 +629,15 @@ class _PrayerWriter:
             for event in legacy.events:
                 append((prayer_id, actor_ids[event.actor_key], event.kind, db_times[event.at], event.text))
         self._insert(self.activities, rows)
+        # Nobody else can have added events to prayers this transaction has not committed yet.
+        self._journal_created(Activity, (row[0] for row in self._select_pks(Activity, "prayer_id", list(ids.values()))))
+
+    def _journal_created(self, model, pks) -> None:
+        self.journal_rows += integrity.created_rows(journal=self.journal, label=LABEL, model=model, pks=pks)
 
     def _top_up(self, old: list[LegacyPrayer], existing: dict[str, int], report: ImportReport) -> None:
         """Prayers already here: create only the missing count of each R8 key, then refresh their state."""
-        db_times, user_ids, time_keys = self.db_times, self.user_ids, self.time_keys
+        user_ids, time_keys = self.user_ids, self.time_keys
         prayer_ids = [existing[legacy.archive_id] for legacy in old]
         found = self._activities(prayer_ids)
         have = Counter(map(_ACTIVITY_KEY, found))
@@ -588,6 +650,7 @@ class _PrayerWriter:
             ]
         )
         short = {key[0] for key, count in wanted.items() if count > have[key]}
+        instants = self.instants
         rows, added = [], {}
         for legacy, prayer_id in zip(old, prayer_ids, strict=True):
             if prayer_id not in short:
@@ -598,13 +661,23 @@ class _PrayerWriter:
                 key = (prayer_id, event.kind, actor, time_keys[event.at], event.text)
                 wanted[key] += 1
                 if wanted[key] > have[key]:
-                    value = db_times[event.at]
-                    rows.append((prayer_id, actor if isinstance(actor, int) else None, event.kind, value, event.text))
+                    rows.append(
+                        Activity(
+                            prayer_id=prayer_id,
+                            actor_id=actor if isinstance(actor, int) else None,
+                            kind=event.kind,
+                            at=instants[event.at],
+                            text=event.text,
+                        )
+                    )
                     added.setdefault(prayer_id, []).append((key[3], event.kind, event.text))
         report.activities_created += len(rows)
         if not self.execute or not rows:
             return
-        self._insert(self.activities, rows)
+        # Rare (events added to a prayer already here), so the ORM's INSERT … RETURNING: the journal needs the
+        # new rows' pks, and a SELECT afterwards could also see events others added meanwhile.
+        Activity.objects.bulk_create(rows, batch_size=CHUNK)
+        self._journal_created(Activity, (row.pk for row in rows))
         rows_of = {}
         for prayer_id, kind, _, at, text, pk in found:
             if prayer_id in added:
@@ -626,9 +699,19 @@ class _PrayerWriter:
             events.sort()
             state = derive_state((kind, text) for *_, kind, text in events)
             if tuple(state[name] for name in _STATE) != current[prayer_id]:
-                changed.append(Prayer(pk=prayer_id, **state))
+                changed.append(
+                    Change(
+                        model=Prayer,
+                        pk=prayer_id,
+                        before=dict(zip(_STATE, current[prayer_id], strict=True)),
+                        after=state,
+                    )
+                )
         if changed:
-            Prayer.objects.bulk_update(changed, list(_STATE), batch_size=len(changed))
+            Prayer.objects.bulk_update(
+                [Prayer(pk=change.pk, **change.after) for change in changed], list(_STATE), batch_size=len(changed)
+            )
+            self.journal_rows += integrity.updated_rows(journal=self.journal, label=LABEL, changes=changed)
 
     def _insert(self, table: "_Table", rows: list[tuple]) -> None:
         if not rows:
@@ -646,6 +729,10 @@ class _PrayerWriter:
                 cursor.execute(f"SELECT {', '.join(columns)} FROM {quote(table)} WHERE {condition}", params)
                 rows += cursor.fetchall()
         return rows
+
+    def _select_pks(self, model, column: str, values: list) -> list[tuple]:
+        meta = model._meta
+        return self._select([connection.ops.quote_name(meta.pk.column)], meta.db_table, column, values)
 
     def _prayer_ids(self, archive_ids: list[str]) -> dict[str, int]:
         quote, meta = connection.ops.quote_name, Prayer._meta
@@ -718,11 +805,11 @@ class _Table:
                 write_row(row)
 
 
-def _import_quarantine(records: list[LegacyQuarantine], execute: bool, report: ImportReport) -> None:
+def _import_quarantine(records: list[LegacyQuarantine], execute: bool, report: ImportReport, journal) -> None:
     missing = _missing_quarantine(records)
     report.quarantined.update(record.reason for record in missing)
     if execute:
-        _record_quarantine(missing)
+        _record_quarantine(journal, missing)
 
 
 def _missing_quarantine(records: list[LegacyQuarantine]) -> list[LegacyQuarantine]:
@@ -733,17 +820,18 @@ def _missing_quarantine(records: list[LegacyQuarantine]) -> list[LegacyQuarantin
     return [record for fp, record in by_fingerprint.items() if fp not in known]
 
 
-def _record_quarantine(records: list[LegacyQuarantine]) -> None:
-    Quarantine.objects.bulk_create(
-        [
-            Quarantine(
-                source=r.source,
-                reason=r.reason,
-                payload=r.payload,
-                fingerprint=fingerprint(source=r.source, reason=r.reason, payload=r.payload),
-            )
-            for r in records
-        ],
-        batch_size=CHUNK,
-        ignore_conflicts=True,
-    )
+def _record_quarantine(journal, records: list[LegacyQuarantine]) -> None:
+    rows = [
+        Quarantine(
+            source=r.source,
+            reason=r.reason,
+            payload=r.payload,
+            fingerprint=fingerprint(source=r.source, reason=r.reason, payload=r.payload),
+        )
+        for r in records
+    ]
+    Quarantine.objects.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
+    pks = []
+    for chunk in batched([row.fingerprint for row in rows], CHUNK):
+        pks += Quarantine.objects.filter(fingerprint__in=chunk).values_list("pk", flat=True)
+    integrity.record(integrity.created_rows(journal=journal, label=LABEL, model=Quarantine, pks=pks))

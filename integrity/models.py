@@ -71,11 +71,14 @@ class RepairChange(models.Model):
     class Action(models.TextChoices):
         UPDATE = "update", "Update"
         CREATE_FILE = "create_file", "Create archive file"
+        # Bulk records of an import: `after` holds {"pks": [[first, last], …]} or {"files": {name: size}}.
+        CREATE_ROWS = "create_rows", "Create rows"
+        CREATE_FILES = "create_files", "Create archive files"
 
     journal = models.ForeignKey(RepairJournal, on_delete=models.CASCADE, related_name="changes")
     check_name = models.CharField(max_length=100)
     model = models.CharField(max_length=100, help_text="app_label.model_name")
-    object_pk = models.CharField(max_length=64)
+    object_pk = models.CharField(max_length=64, help_text="The row's pk, a file name, or a count for bulk records.")
     action = models.CharField(max_length=20, choices=Action, default=Action.UPDATE)
     before = models.JSONField(help_text="Field values before the repair (attnames).")
     after = models.JSONField(help_text="Field values after the repair (attnames).")

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
 from integrity.models import Quarantine, RepairChange, RepairJournal
@@ -95,48 +96,188 @@ def _finish(journal: RepairJournal, status: str, summary: dict) -> None:
     journal.save(update_fields=["status", "summary", "finished_at"])
 
 
+# --- Journals written by imports ----------------------------------------------------------------------------
+
+UNDOABLE_KINDS = ("heal", "import")
+CREATE_ROWS_CHUNK = 500  # pk ranges per DELETE when undoing
+
+
+def start_journal(*, kind: str, description: str = "", acting_user=None) -> RepairJournal:
+    """A running journal that an import fills batch by batch (`record_*`) and closes with `finish_journal`."""
+    return RepairJournal.objects.create(kind=kind, description=description, actor=acting_user)
+
+
+def finish_journal(*, journal: RepairJournal, summary: dict, failed: bool = False, changed: bool = True) -> None:
+    """Close a journal; one that recorded nothing (an import with nothing new) is deleted instead."""
+    if not failed and not changed and not journal.changes.exists():
+        journal.delete()
+        return
+    _finish(journal, RepairJournal.Status.FAILED if failed else RepairJournal.Status.APPLIED, summary)
+
+
+def record(changes: list[RepairChange]) -> None:
+    """Save journal rows built by `updated_rows`, `created_rows` and `created_files` (one INSERT)."""
+    if changes:
+        RepairChange.objects.bulk_create(changes)
+
+
+def updated_rows(*, journal: RepairJournal | None, label: str, changes: list[Change]) -> list[RepairChange]:
+    """Journal rows for rows an import changed; none without a journal (a dry run)."""
+    if journal is None:
+        return []
+    return [_journal_row(journal, label, change) for change in changes]
+
+
+def created_rows(*, journal: RepairJournal | None, label: str, model: type[models.Model], pks) -> list[RepairChange]:
+    """A journal row for rows an import created, as pk ranges; none without a journal or rows."""
+    pks = sorted(pks)
+    if journal is None or not pks:
+        return []
+    return [
+        RepairChange(
+            journal=journal,
+            check_name=label,
+            model=model._meta.label_lower,
+            object_pk=str(len(pks)),
+            action=RepairChange.Action.CREATE_ROWS,
+            before={},
+            after={"pks": pk_ranges(pks)},
+        )
+    ]
+
+
+def created_files(*, journal: RepairJournal | None, label: str, files: dict[str, int]) -> list[RepairChange]:
+    """A journal row for archive files an import created (name → size in bytes)."""
+    if journal is None or not files:
+        return []
+    return [
+        RepairChange(
+            journal=journal,
+            check_name=label,
+            model="archive_file",
+            object_pk=str(len(files)),
+            action=RepairChange.Action.CREATE_FILES,
+            before={},
+            after={"files": files},
+        )
+    ]
+
+
+def pk_ranges(pks: list[int]) -> list[list[int]]:
+    """Sorted integer pks as [first, last] runs: a bulk insert's ids are mostly one run."""
+    ranges = []
+    for pk in pks:
+        if ranges and pk == ranges[-1][1] + 1:
+            ranges[-1][1] = pk
+        else:
+            ranges.append([pk, pk])
+    return ranges
+
+
+# --- Undo -----------------------------------------------------------------------------------------------------
+
+
 @transaction.atomic
 def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
-    """Put back every row a repair changed, newest change first, all or nothing.
+    """Put back everything a repair or an import changed, newest change first, all or nothing.
 
-    Refuses (ValidationError naming the row) when a row no longer holds the value the repair wrote:
-    undoing would then overwrite someone else's later change.
+    Refuses (ValidationError naming the row or file) when something changed since: a row no longer holds
+    the value the repair wrote, a created row is now used by another (a prayer someone prayed for since),
+    or a created file has grown (events appended). Undoing would then overwrite or lose someone's later
+    change. Files are checked first and deleted only once the database part has committed.
     """
-    undoable = [RepairJournal.Status.APPLIED, RepairJournal.Status.FAILED]
-    claimed = RepairJournal.objects.filter(pk=journal_id, kind="heal", status__in=undoable).update(
-        status=RepairJournal.Status.UNDONE, undone_at=timezone.now(), undone_by=acting_user
-    )
+    claimed = RepairJournal.objects.filter(
+        pk=journal_id, kind__in=UNDOABLE_KINDS, status__in=[RepairJournal.Status.APPLIED, RepairJournal.Status.FAILED]
+    ).update(status=RepairJournal.Status.UNDONE, undone_at=timezone.now(), undone_by=acting_user)
     journal = RepairJournal.objects.filter(pk=journal_id).first()
     if journal is None:
         raise ValidationError(f"Repair #{journal_id} does not exist.")
-    if journal.kind != "heal":
-        raise ValidationError(f"Repair #{journal_id} ({journal.kind}) cannot be undone: only heals can, so far.")
+    if journal.kind not in UNDOABLE_KINDS:
+        raise ValidationError(f"Repair #{journal_id} ({journal.kind}) cannot be undone: only heals and imports can.")
     if not claimed:
         raise ValidationError(f"Repair #{journal_id} cannot be undone: it is {journal.get_status_display().lower()}.")
-    for change in journal.changes.order_by("-pk"):
-        if change.action == RepairChange.Action.CREATE_FILE:
-            _undo_file(journal_id, change)
-            continue
-        model = apps.get_model(change.model)
-        after, before = _from_json(model, change.after), _from_json(model, change.before)
-        if not model._base_manager.filter(pk=change.object_pk, **after).update(**before):
-            raise ValidationError(
-                f"Repair #{journal_id} cannot be undone: {change.model} {change.object_pk} has changed since "
-                f"the repair (expected {change.after}). Nothing was undone."
-            )
+    changes = list(journal.changes.order_by("-pk"))
+    files = _files_to_delete(journal_id, changes)
+    for change in changes:
+        if change.action == RepairChange.Action.CREATE_ROWS:
+            _delete_created_rows(journal_id, change)
+        elif change.action == RepairChange.Action.UPDATE:
+            _restore_row(journal_id, change)
+    transaction.on_commit(lambda: [archive_files.delete(name) for name in files])
     return journal
 
 
-def _undo_file(journal_id: int, change: RepairChange) -> None:
-    data = archive_files.read_bytes(change.object_pk)
-    if data is None:
-        return  # already gone
-    if hashlib.sha256(data).hexdigest() != change.after["sha256"]:
+def _restore_row(journal_id: int, change: RepairChange) -> None:
+    model = apps.get_model(change.model)
+    after, before = _from_json(model, change.after), _from_json(model, change.before)
+    if not model._base_manager.filter(pk=change.object_pk, **after).update(**before):
         raise ValidationError(
-            f"Repair #{journal_id} cannot be undone: {change.object_pk} has changed since the repair wrote it "
-            "(events were appended). Nothing was undone."
+            f"Repair #{journal_id} cannot be undone: {change.model} {change.object_pk} has changed since "
+            f"the repair (expected {change.after}). Nothing was undone."
         )
-    archive_files.delete(change.object_pk)
+
+
+def _files_to_delete(journal_id: int, changes: list[RepairChange]) -> list[str]:
+    """The files the repair created that are still as it wrote them; refuses if one has changed since."""
+    names = []
+    for change in changes:
+        if change.action == RepairChange.Action.CREATE_FILE:
+            data = archive_files.read_bytes(change.object_pk)
+            if data is not None and hashlib.sha256(data).hexdigest() != change.after["sha256"]:
+                raise _file_changed(journal_id, change.object_pk)
+            names.append(change.object_pk)
+        elif change.action == RepairChange.Action.CREATE_FILES:
+            for name, size in change.after["files"].items():
+                if archive_files.size(name) not in (None, size):
+                    raise _file_changed(journal_id, name)
+                names.append(name)
+    return names
+
+
+def _file_changed(journal_id: int, name: str) -> ValidationError:
+    return ValidationError(
+        f"Repair #{journal_id} cannot be undone: {name} has changed since the repair wrote it "
+        "(events were appended). Nothing was undone."
+    )
+
+
+def _delete_created_rows(journal_id: int, change: RepairChange) -> None:
+    """Delete the rows a change created; refuses if one is gone, or is now used by a row the journal does not know."""
+    model = apps.get_model(change.model)
+    ranges = change.after["pks"]
+    expected = sum(last - first + 1 for first, last in ranges)
+    deleted = 0
+    for chunk in batched(ranges, CREATE_ROWS_CHUNK):
+        condition = models.Q()
+        for first, last in chunk:
+            condition |= models.Q(pk__range=(first, last))
+        deleted += _delete_alone(journal_id, model, model._base_manager.filter(condition))
+    if deleted != expected:
+        raise ValidationError(
+            f"Repair #{journal_id} cannot be undone: {expected - deleted} of the {expected} {model._meta.label_lower} "
+            "row(s) it created are gone since. Nothing was undone."
+        )
+
+
+def _delete_alone(journal_id: int, model: type[models.Model], queryset) -> int:
+    """Delete `queryset`'s rows if that deletes or changes nothing else; the number of rows deleted."""
+    collector = Collector(using=queryset.db, origin=queryset)
+    try:
+        collector.collect(queryset)
+    except (ProtectedError, RestrictedError) as error:
+        used = next(iter(error.protected_objects if isinstance(error, ProtectedError) else error.restricted_objects))
+        raise ValidationError(
+            f"Repair #{journal_id} cannot be undone: a row it created is used since by "
+            f"{used._meta.label_lower} {used.pk} ({used}). Nothing was undone."
+        ) from None
+    others = [m._meta.label_lower for m, rows in collector.data.items() if m is not model and rows]
+    others += [qs.model._meta.label_lower for qs in collector.fast_deletes if qs.model is not model and qs.exists()]
+    if others or collector.field_updates:
+        raise ValidationError(
+            f"Repair #{journal_id} cannot be undone: deleting the {model._meta.label_lower} rows it created would "
+            f"also delete or change {', '.join(sorted(set(others))) or 'other rows'}, made since. Nothing was undone."
+        )
+    return collector.delete()[1].get(model._meta.label, 0)
 
 
 def fingerprint(*, source: str, reason: str, payload) -> str:

@@ -114,21 +114,34 @@ def place(name: str, data: bytes, *, numbered: bool) -> str | None:
     is written. Any other file there is never overwritten: with `numbered`, the next `_N` name is tried;
     without, None is returned (the caller reports the conflict).
     """
+    return place_reporting(name, data, numbered=numbered)[0]
+
+
+def place_reporting(name: str, data: bytes, *, numbered: bool) -> tuple[str | None, bool]:
+    """`place()`, and whether it created the file (False when the file was already there, or refused)."""
     for n in range(1, 10_000):
         candidate = numbered_name(name, n)
         existing = read_bytes(candidate)
         if existing is not None and existing.startswith(data):
-            return candidate
+            return candidate, False
         if existing is None:
             try:
-                return _create_exactly(candidate, data)
+                return _create_exactly(candidate, data), True
             except FileExistsError:
                 existing = read_bytes(candidate)  # someone created it meanwhile
                 if existing is not None and existing.startswith(data):
-                    return candidate
+                    return candidate, False
         if not numbered:
-            return None
+            return None, False
     raise ArchiveWriteError(f"{name}: no free name")
+
+
+def size(name: str) -> int | None:
+    """The size in bytes of the file at `name`, or None when there is none."""
+    try:
+        return os.stat(_path(name)).st_size
+    except FileNotFoundError:
+        return None
 
 
 def delete(name: str) -> None:

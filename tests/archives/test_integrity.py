@@ -67,7 +67,9 @@ def test_a_checks_query_count_does_not_grow_with_the_number_of_prayers(check, dj
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
-def test_heal_rewrites_a_missing_file_in_place_from_the_database_and_undo_removes_it(user, other_user, archive_root):
+def test_heal_rewrites_a_missing_file_in_place_from_the_database_and_undo_removes_it(
+    user, other_user, archive_root, django_capture_on_commit_callbacks
+):
     from io import StringIO
 
     from django.core.management import call_command
@@ -97,7 +99,8 @@ def test_heal_rewrites_a_missing_file_in_place_from_the_database_and_undo_remove
     assert integrity.missing_archive_files.find().sample == [escaped.pk]
 
     journal = RepairJournal.objects.get()
-    call_command("undo_repair", str(journal.pk), stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the database part has committed
+        call_command("undo_repair", str(journal.pk), stdout=StringIO())
     assert not (archive_root / prayer.archive_path).exists()
 
 

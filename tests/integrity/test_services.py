@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from integrity import services
@@ -51,9 +52,17 @@ def test_quarantining_the_same_record_twice_stores_it_once():
     assert first.status == Quarantine.Status.OPEN
 
 
-def test_only_heal_journals_can_be_undone_so_far():
-    journal = RepairJournal.objects.create(kind="import", status=RepairJournal.Status.APPLIED)
-    with pytest.raises(Exception, match=r"\(import\) cannot be undone: only heals can"):  # noqa: PT011
+def test_only_heals_and_imports_can_be_undone():
+    journal = RepairJournal.objects.create(kind="merge", status=RepairJournal.Status.APPLIED)
+    with pytest.raises(ValidationError, match=r"\(merge\) cannot be undone: only heals and imports can"):
         services.undo_repair(journal_id=journal.pk)
     journal.refresh_from_db()
     assert journal.status == RepairJournal.Status.APPLIED
+
+
+@pytest.mark.parametrize(
+    ("pks", "ranges"),
+    [([], []), ([7], [[7, 7]]), ([1, 2, 3, 5, 6, 9], [[1, 3], [5, 6], [9, 9]])],
+)
+def test_pk_ranges_are_runs_of_consecutive_pks(pks, ranges):
+    assert services.pk_ranges(pks) == ranges

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from archives import importer, rebuild
 from archives.thywill import read_thywill_archive
+from integrity import services as integrity
 from lib.progress import progress_counter
 
 BAD_FILE_REASONS = {"unreadable_file", "unsafe_path", "unparsed_prayer_file", "archive_conflict"}
@@ -39,9 +40,16 @@ class Command(BaseCommand):
                 f"Read {archive.files_read} file(s), {archive.lines_read} line(s): {len(archive.users)} user(s), "
                 f"{len(archive.prayers)} prayer(s)."
             )
-        archive_paths = importer.copy_into_archive_root(path, archive) if execute else {}
-        replayed = rebuild.apply_account_events(archive, execute=execute)
-        archive = rebuild.resolve_external_ids(archive)
+        # One journal for the whole import: the files copied, then every row (see `undo_repair`).
+        journal = integrity.start_journal(kind="import", description=f"import_archives {path}") if execute else None
+        try:
+            archive_paths = importer.copy_into_archive_root(path, archive, journal=journal) if execute else {}
+            replayed = rebuild.apply_account_events(archive, execute=execute)
+            archive = rebuild.resolve_external_ids(archive)
+        except BaseException:
+            if journal is not None:
+                integrity.finish_journal(journal=journal, summary={}, failed=True)
+            raise
         bar = progress_counter(command=self, total=len(archive.prayers), desc="import", verbosity=verbosity)
         try:
             report = importer.import_archive(
@@ -51,7 +59,8 @@ class Command(BaseCommand):
                 archive_paths=archive_paths,
                 batch_size=batch_size,
                 on_prayers=bar.update,
-                description=f"import_archives {path}",
+                journal=journal,
+                account_events=replayed,
             )
         finally:
             bar.close()
@@ -63,6 +72,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Would replay {len(archive.account_events)} account event(s).")
         self._write_bad_files(archive)
         self._write_report(report, execute)
+        if journal is not None and report.changed_anything:
+            self.stdout.write(f"Journal #{journal.pk}. Undo it with: manage.py undo_repair {journal.pk}")
 
     def _write_bad_files(self, archive):
         """Name every file that could not be read or used, and why; the rest of the archive is imported."""
