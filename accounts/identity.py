@@ -51,17 +51,25 @@ def without_spaces(key: str) -> str:
 def resolve_user(name_or_external_id: str):
     """Return the user an outside reference names, or None.
 
-    An exact `external_id` wins (ids are unambiguous); otherwise the name is matched by its key. This is
-    the only way code should turn a name from a file, a form or an API into a User.
+    An exact `external_id` wins (ids are unambiguous); otherwise the name is matched by its key. A user merged
+    into another resolves to the one it was merged into. This is the only way code should turn a name from a
+    file, a form or an API into a User.
     """
     from accounts.models import User
 
     if not name_or_external_id or not name_or_external_id.strip():
         return None
     user = User.objects.filter(external_id=name_or_external_id).first()
-    if user is not None:
-        return user
-    key = username_key(name_or_external_id)
-    if not key:
-        return None
-    return User.objects.filter(username_key=key).first()
+    if user is None:
+        key = username_key(name_or_external_id)
+        user = User.objects.filter(username_key=key).first() if key else None
+    return _survivor(user)
+
+
+def _survivor(user):
+    """Follow merge tombstones (`merged_into`) to the account that holds the person now."""
+    seen = set()
+    while user is not None and user.merged_into_id is not None and user.pk not in seen:
+        seen.add(user.pk)
+        user = user.merged_into
+    return user

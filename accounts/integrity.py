@@ -2,11 +2,13 @@
 
 from collections.abc import Iterator
 
+from django.contrib.admin.models import LogEntry
 from django.db.models import Count, Value
 from django.db.models.functions import Replace
 
 from accounts.identity import KEY_VERSION, username_key
 from accounts.models import User
+from integrity import merge
 from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, check
 from lib.batching import batched
 
@@ -109,3 +111,11 @@ def _cycle_members(parents: dict[int, int]) -> set[int]:
             on_cycle.update(walk[path[node] :])
         done.update(path)
     return on_cycle
+
+
+# --- Merging users (integrity.merge): relations that need more than "move to the survivor" ------------------
+
+# The survivor invited by a loser would be invited by itself once they are one person: no inviter.
+merge.declare(User, "invited_by", merge.Reassign(updates={"invited_by": None}))
+# The admin's history says who did what; it stays on the loser's tombstone, as it happened.
+merge.declare(LogEntry, "user", merge.Keep())

@@ -71,6 +71,14 @@ class User(AbstractUser):
         related_name="+",
         help_text="The invite this user signed up with.",
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        help_text="Set when this account was merged into another: a tombstone, so old ids and names still resolve.",
+    )
 
     objects = UserManager()
 
@@ -78,6 +86,7 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(condition=~Q(username_key=""), name="user_username_key_not_empty"),
             models.CheckConstraint(condition=~Q(invited_by=F("pk")), name="user_not_invited_by_self"),
+            models.CheckConstraint(condition=~Q(merged_into=F("pk")), name="user_not_merged_into_self"),
         ]
 
     def __str__(self):

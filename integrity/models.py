@@ -74,6 +74,10 @@ class RepairChange(models.Model):
         # Bulk records of an import: `after` holds {"pks": [[first, last], …]} or {"files": {name: size}}.
         CREATE_ROWS = "create_rows", "Create rows"
         CREATE_FILES = "create_files", "Create archive files"
+        # A merge: rows re-pointed in bulk (`before` {"field", "from": {old owner: pk ranges}}, `after` {"to"}),
+        # and rows deleted (`before` holds the whole row).
+        REPOINT = "repoint", "Re-point rows"
+        DELETE_ROW = "delete_row", "Delete row"
 
     journal = models.ForeignKey(RepairJournal, on_delete=models.CASCADE, related_name="changes")
     check_name = models.CharField(max_length=100)

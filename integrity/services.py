@@ -16,7 +16,8 @@ from lib import archive_files
 from lib.batching import batched
 
 
-def _to_json(values: dict) -> dict:
+def to_json(values: dict) -> dict:
+    """Values as the journal stores them (dates, decimals and UUIDs as JSON strings)."""
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 
@@ -86,8 +87,8 @@ def _journal_row(journal: RepairJournal, check_name: str, change: Change) -> Rep
         check_name=check_name,
         model=change.model._meta.label_lower,
         object_pk=str(change.pk),
-        before=_to_json(change.before),
-        after=_to_json(change.after),
+        before=to_json(change.before),
+        after=to_json(change.after),
     )
 
 
@@ -98,7 +99,7 @@ def _finish(journal: RepairJournal, status: str, summary: dict) -> None:
 
 # --- Journals written by imports ----------------------------------------------------------------------------
 
-UNDOABLE_KINDS = ("heal", "import")
+UNDOABLE_KINDS = ("heal", "import", "merge")
 CREATE_ROWS_CHUNK = 500  # pk ranges per DELETE when undoing
 
 
@@ -193,7 +194,9 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
     if journal is None:
         raise ValidationError(f"Repair #{journal_id} does not exist.")
     if journal.kind not in UNDOABLE_KINDS:
-        raise ValidationError(f"Repair #{journal_id} ({journal.kind}) cannot be undone: only heals and imports can.")
+        raise ValidationError(
+            f"Repair #{journal_id} ({journal.kind}) cannot be undone: only heals, imports and merges can."
+        )
     if not claimed:
         raise ValidationError(f"Repair #{journal_id} cannot be undone: it is {journal.get_status_display().lower()}.")
     changes = list(journal.changes.order_by("-pk"))
@@ -203,6 +206,10 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
             _delete_created_rows(journal_id, change)
         elif change.action == RepairChange.Action.UPDATE:
             _restore_row(journal_id, change)
+        elif change.action == RepairChange.Action.REPOINT:
+            _point_back(journal_id, change)
+        elif change.action == RepairChange.Action.DELETE_ROW:
+            _recreate_row(journal_id, change)
     transaction.on_commit(lambda: [archive_files.delete(name) for name in files])
     return journal
 
@@ -215,6 +222,36 @@ def _restore_row(journal_id: int, change: RepairChange) -> None:
             f"Repair #{journal_id} cannot be undone: {change.model} {change.object_pk} has changed since "
             f"the repair (expected {change.after}). Nothing was undone."
         )
+
+
+def _point_back(journal_id: int, change: RepairChange) -> None:
+    """Undo a bulk re-point: each row goes back to its old owner, if it still points where the merge put it."""
+    model = apps.get_model(change.model)
+    column, now = change.before["field"], change.after["to"]
+    for owner, ranges in change.before["from"].items():
+        expected = sum(last - first + 1 for first, last in ranges)
+        moved = 0
+        for chunk in batched(ranges, CREATE_ROWS_CHUNK):
+            condition = models.Q()
+            for first, last in chunk:
+                condition |= models.Q(pk__range=(first, last))
+            moved += model._base_manager.filter(condition, **{column: now}).update(**{column: owner})
+        if moved != expected:
+            raise ValidationError(
+                f"Repair #{journal_id} cannot be undone: {expected - moved} {change.model} row(s) it moved from "
+                f"{owner} to {now} have changed or gone since. Nothing was undone."
+            )
+
+
+def _recreate_row(journal_id: int, change: RepairChange) -> None:
+    """Put back a row a merge deleted, with its primary key."""
+    model = apps.get_model(change.model)
+    if model._base_manager.filter(pk=change.object_pk).exists():
+        raise ValidationError(
+            f"Repair #{journal_id} cannot be undone: {change.model} {change.object_pk} exists again. "
+            "Nothing was undone."
+        )
+    model._base_manager.bulk_create([model(**_from_json(model, change.before))])
 
 
 def _files_to_delete(journal_id: int, changes: list[RepairChange]) -> list[str]:
@@ -290,5 +327,5 @@ def quarantine(*, source: str, reason: str, payload) -> tuple[Quarantine, bool]:
     """Keep a record that could not be attached; the same record quarantined twice is stored once."""
     return Quarantine.objects.get_or_create(
         fingerprint=fingerprint(source=source, reason=reason, payload=payload),
-        defaults={"source": source, "reason": reason, "payload": _to_json(payload)},
+        defaults={"source": source, "reason": reason, "payload": to_json(payload)},
     )

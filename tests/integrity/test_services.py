@@ -52,9 +52,9 @@ def test_quarantining_the_same_record_twice_stores_it_once():
     assert first.status == Quarantine.Status.OPEN
 
 
-def test_only_heals_and_imports_can_be_undone():
-    journal = RepairJournal.objects.create(kind="merge", status=RepairJournal.Status.APPLIED)
-    with pytest.raises(ValidationError, match=r"\(merge\) cannot be undone: only heals and imports can"):
+def test_only_heals_imports_and_merges_can_be_undone():
+    journal = RepairJournal.objects.create(kind="export", status=RepairJournal.Status.APPLIED)
+    with pytest.raises(ValidationError, match=r"\(export\) cannot be undone: only heals, imports and merges can"):
         services.undo_repair(journal_id=journal.pk)
     journal.refresh_from_db()
     assert journal.status == RepairJournal.Status.APPLIED

@@ -1,0 +1,477 @@
+"""Merging duplicates: every row that points at the losers moves to the survivor, in bulk, and nothing is lost.
+
+`plan_merge(survivor=…, losers=[…])` finds, from model metadata alone, every relation that points at the
+merged model (reverse foreign keys and one-to-ones, many-to-many through tables, generic foreign keys, self
+references), the rows to move, and the rows that would break a unique or partial-unique constraint once
+moved. What happens to those conflicting rows is the relation's declared policy (`declare(...)` in the owning
+app's `integrity.py`); a conflict on a relation without one refuses the merge, naming the rows.
+
+`execute_merge(plan=…)` re-plans inside one transaction (refusing if anything changed since the plan was
+shown), then re-points each relation with one UPDATE, applies the policies, keeps each loser as a tombstone
+(`merged_into`), and journals everything `undo_repair` needs to put the exact previous state back.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
+from django.utils import timezone
+
+from integrity.models import RepairChange, RepairJournal
+from integrity.services import pk_ranges, to_json
+from lib.batching import batched
+
+CHUNK = 500
+
+# --- Policies -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collapse:
+    """Keep the survivor's row; the loser's conflicting row is deleted, its full copy journaled (undo restores it)."""
+
+    name = "collapse"
+
+
+@dataclass(frozen=True)
+class MergeFields:
+    """Fold the loser's conflicting row into the survivor's with a rule per field, then delete it (journaled).
+
+    Rules: "fill_empty" (keep the survivor's value unless it is empty), "newest" (the value of the row whose
+    `newest_by` field is later), "sum", "union" (of two lists, order kept, no repeats). Other fields keep the
+    survivor's value.
+    """
+
+    rules: dict = field(default_factory=dict)
+    newest_by: str | None = None
+    name = "merge_fields"
+
+
+@dataclass(frozen=True)
+class Reassign:
+    """Move the loser's conflicting row anyway, with `updates` that take it out of the constraint (e.g. status)."""
+
+    updates: dict = field(default_factory=dict)
+    name = "reassign"
+
+
+@dataclass(frozen=True)
+class Keep:
+    """Leave the relation's rows on the loser's tombstone (audit fields: who did what, as it was)."""
+
+    name = "keep"
+
+
+_policies: dict[tuple[str, str], object] = {}
+
+
+def declare(model: type[models.Model], field_name: str, policy) -> None:
+    """Declare how a merge treats the relation `model.field_name` (called from an app's integrity.py)."""
+    _policies[(model._meta.label_lower, field_name)] = policy
+
+
+def policy_for(model: type[models.Model], field_name: str):
+    policy = _policies.get((model._meta.label_lower, field_name))
+    if policy is None and model._meta.auto_created:  # an auto many-to-many table: a row is only a link
+        return Collapse()
+    return policy
+
+
+# --- The plan -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Conflict:
+    pk: object  # the loser's row that cannot simply move
+    keeper: object  # the row it collides with (the survivor's, or another loser's), or None for a self reference
+    why: str
+
+
+@dataclass
+class Relation:
+    """The rows of `model` whose `field` points at a loser."""
+
+    model: type[models.Model]
+    field: str  # the field's name
+    attname: str  # its column attribute, e.g. actor_id
+    content_type_field: str | None = None  # for a generic foreign key: the content type's attname
+    policy: object = None
+    move: list = field(default_factory=list)  # pks of rows that simply move
+    conflicts: list[Conflict] = field(default_factory=list)
+    owners: dict = field(default_factory=dict)  # pk → the loser it points at, for every row of the relation
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label_lower}.{self.field}"
+
+    def describe(self) -> str:
+        policy = getattr(self.policy, "name", "abort")
+        text = f"{self.label}: {len(self.move)} row(s) to move"
+        if self.conflicts:
+            text += f", {len(self.conflicts)} in conflict ({policy})"
+        if isinstance(self.policy, Keep):
+            text = f"{self.label}: {len(self.move) + len(self.conflicts)} row(s) stay on the tombstone (keep)"
+        return text
+
+
+@dataclass
+class MergePlan:
+    model: type[models.Model]
+    survivor_pk: object
+    loser_pks: list
+    relations: list[Relation]
+    refusals: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+    @property
+    def rows(self) -> int:
+        return sum(len(r.move) + len(r.conflicts) for r in self.relations)
+
+    def lines(self) -> list[str]:
+        return [r.describe() for r in self.relations if r.move or r.conflicts]
+
+    def fingerprint(self) -> str:
+        """What the plan would do; the same data gives the same fingerprint."""
+        return json.dumps(
+            [
+                [r.label, sorted(map(str, r.move)), sorted((str(c.pk), str(c.keeper)) for c in r.conflicts)]
+                for r in self.relations
+            ]
+            + [sorted(self.refusals)]
+        )
+
+
+def plan_merge(*, survivor: models.Model, losers: list[models.Model]) -> MergePlan:
+    """What merging `losers` into `survivor` would do, from SELECTs only (a few per relation, none per row)."""
+    model = type(survivor)
+    loser_pks = [loser.pk for loser in losers]
+    refusals = _refusals(model, survivor, losers)
+    relations = []
+    for relation in _relations(model):
+        relation.policy = policy_for(relation.model, relation.field)
+        _find_rows(relation, model, survivor.pk, loser_pks, refusals)
+        relations.append(relation)
+    return MergePlan(model=model, survivor_pk=survivor.pk, loser_pks=loser_pks, relations=relations, refusals=refusals)
+
+
+def _refusals(model, survivor, losers) -> list[str]:
+    label = model._meta.label_lower
+    refusals = []
+    if not any(f.name == "merged_into" for f in model._meta.concrete_fields):
+        refusals.append(f"{label} has no merged_into field to keep the losers as tombstones.")
+    if not losers:
+        refusals.append("Choose at least one record to merge into the survivor.")
+    if any(type(loser) is not model for loser in losers):
+        refusals.append(f"Only {label} records can be merged into a {label}.")
+    if survivor.pk in {loser.pk for loser in losers}:
+        refusals.append(f"{label} {survivor.pk} cannot be merged into itself.")
+    for record in [survivor, *losers]:
+        if getattr(record, "merged_into_id", None) is not None:
+            refusals.append(f"{label} {record.pk} was already merged into {record.merged_into_id}.")
+    return refusals
+
+
+def _relations(model) -> list[Relation]:
+    """Every relation that points at `model`, from metadata: reverse FKs/one-to-ones (through tables of
+    many-to-manys included, since they are reverse FKs of their auto-created models) and generic foreign keys."""
+    relations = []
+    # Hidden ones too (related_name="+", and the foreign keys of many-to-many through tables, which is how
+    # many-to-manys in either direction are covered): `_meta.related_objects` would leave some out.
+    for related in model._meta.get_fields(include_hidden=True):
+        if related.auto_created and not related.concrete and (related.one_to_many or related.one_to_one):
+            fk = related.field
+            relations.append(Relation(model=related.related_model, field=fk.name, attname=fk.attname))
+    for other in apps.get_models():
+        for private in other._meta.private_fields:
+            if isinstance(private, GenericForeignKey):
+                ct = other._meta.get_field(private.ct_field)
+                fk = other._meta.get_field(private.fk_field)
+                relations.append(
+                    Relation(model=other, field=private.name, attname=fk.attname, content_type_field=ct.attname)
+                )
+    unique = {}
+    for relation in relations:
+        unique.setdefault((relation.model, relation.attname), relation)
+    return list(unique.values())
+
+
+def _rows(relation: Relation, pks: list) -> models.QuerySet:
+    manager = relation.model._base_manager
+    if relation.content_type_field:
+        from django.contrib.contenttypes.models import ContentType
+
+        owner = relation.content_type_field
+        return manager.filter(**{f"{relation.attname}__in": [str(pk) for pk in pks]}).filter(
+            **{owner: ContentType.objects.get_for_model(relation.model).pk}
+        )
+    return manager.filter(**{f"{relation.attname}__in": pks})
+
+
+def _find_rows(relation: Relation, model, survivor_pk, loser_pks: list, refusals: list[str]) -> None:
+    """Fill relation.move and relation.conflicts (one SELECT, plus one per unique constraint on the field)."""
+    if not isinstance(relation.model._meta.pk, models.AutoField | models.BigAutoField | models.IntegerField):
+        refusals.append(f"{relation.label}: rows without an integer primary key cannot be re-pointed in bulk yet.")
+        return
+    rows = dict(_rows(relation, loser_pks).values_list("pk", relation.attname))
+    conflicts: dict[object, Conflict] = {}
+    if relation.model is model and survivor_pk in rows:  # the survivor points at a loser: it would point at itself
+        conflicts[survivor_pk] = Conflict(pk=survivor_pk, keeper=None, why=f"it would point at {survivor_pk} itself")
+    for fields, condition in _unique_sets(relation, refusals):
+        others = [f for f in fields if f != relation.attname]
+        scope = _rows(relation, [survivor_pk, *loser_pks])
+        if condition is not None:
+            scope = scope.filter(condition)
+        order = {pk: i for i, pk in enumerate([survivor_pk, *loser_pks])}
+        groups = defaultdict(list)
+        for pk, owner, *key in scope.values_list("pk", relation.attname, *others):
+            groups[tuple(key)].append((order.get(_as_pk(owner, survivor_pk), len(order)), pk))
+        for key, members in groups.items():
+            if len(members) < 2:
+                continue
+            members.sort()
+            keeper = members[0][1]
+            for _, pk in members[1:]:
+                if pk in rows and pk not in conflicts:
+                    shown = ", ".join(f"{name}={value!r}" for name, value in zip(others, key, strict=True))
+                    conflicts[pk] = Conflict(pk=pk, keeper=keeper, why=f"same {shown or relation.field} as {keeper}")
+    relation.conflicts = list(conflicts.values())
+    relation.move = [pk for pk in rows if pk not in conflicts]
+    relation.owners = rows
+    if relation.conflicts and relation.policy is None:
+        sample = "; ".join(f"{relation.model._meta.label_lower} {c.pk}: {c.why}" for c in relation.conflicts[:5])
+        refusals.append(
+            f"{relation.label}: {len(relation.conflicts)} row(s) would break a unique constraint and the relation "
+            f"declares no merge policy ({sample})."
+        )
+
+
+def _as_pk(value, survivor_pk):
+    return type(survivor_pk)(value) if value is not None and not isinstance(value, type(survivor_pk)) else value
+
+
+def _unique_sets(relation: Relation, refusals: list[str]) -> list[tuple[tuple[str, ...], models.Q | None]]:
+    """The unique constraints that include the relation's column: (column attnames, condition or None)."""
+    meta = relation.model._meta
+    by_name = {f.name: f for f in meta.concrete_fields}
+    sets = [((f.attname,), None) for f in meta.concrete_fields if f.unique and not f.primary_key]
+    sets += [(tuple(by_name[name].attname for name in names), None) for names in meta.unique_together]
+    for constraint in meta.constraints:
+        if not isinstance(constraint, models.UniqueConstraint):
+            continue
+        if constraint.expressions:
+            if any(relation.field in str(expression) for expression in constraint.expressions):
+                refusals.append(
+                    f"{relation.label}: the constraint {constraint.name} is on an expression; the merge engine "
+                    "cannot tell which rows would collide."
+                )
+            continue
+        sets.append((tuple(by_name[name].attname for name in constraint.fields), constraint.condition))
+    return [(fields, condition) for fields, condition in sets if relation.attname in fields]
+
+
+# --- Executing ----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def execute_merge(*, plan: MergePlan, acting_user=None, description: str = "") -> RepairJournal:
+    """Carry out a plan in one transaction; refuses (ValidationError) if the data changed since it was made."""
+    model = plan.model
+    records = list(model._base_manager.select_for_update().filter(pk__in=[plan.survivor_pk, *plan.loser_pks]))
+    by_pk = {record.pk: record for record in records}
+    if len(by_pk) != 1 + len(plan.loser_pks):
+        raise ValidationError("Some of the records to merge are gone since the plan was made. Nothing was merged.")
+    fresh = plan_merge(survivor=by_pk[plan.survivor_pk], losers=[by_pk[pk] for pk in plan.loser_pks])
+    if not fresh.ok:
+        raise ValidationError(" ".join(fresh.refusals))
+    if fresh.fingerprint() != plan.fingerprint():
+        raise ValidationError("The data changed since the plan was shown. Review the new plan. Nothing was merged.")
+    label = model._meta.label_lower
+    journal = RepairJournal.objects.create(
+        kind="merge",
+        actor=acting_user,
+        description=description or f"merge {label} {', '.join(map(str, plan.loser_pks))} into {plan.survivor_pk}",
+    )
+    journal_rows = []
+    for relation in fresh.relations:
+        if isinstance(relation.policy, Keep) or not (relation.move or relation.conflicts):
+            continue
+        journal_rows += _resolve_conflicts(journal, relation, plan.survivor_pk)
+        journal_rows += _move(journal, relation, plan.survivor_pk, plan.loser_pks)
+    tombstone = {"merged_into_id": plan.survivor_pk}
+    if any(f.name == "is_active" for f in model._meta.concrete_fields):
+        tombstone["is_active"] = False
+    for pk in plan.loser_pks:
+        record = by_pk[pk]
+        before = {name: getattr(record, name) for name in tombstone}
+        model._base_manager.filter(pk=pk).update(**tombstone)
+        journal_rows.append(_update_row(journal, label, model, pk, before, tombstone))
+    RepairChange.objects.bulk_create(journal_rows)
+    journal.status, journal.finished_at = RepairJournal.Status.APPLIED, timezone.now()
+    journal.summary = {"model": label, "survivor": plan.survivor_pk, "losers": plan.loser_pks, "plan": fresh.lines()}
+    journal.save(update_fields=["status", "finished_at", "summary"])
+    return journal
+
+
+def _move(journal, relation: Relation, survivor_pk, loser_pks: list) -> list[RepairChange]:
+    """Re-point the relation's rows to the survivor and journal where each came from.
+
+    One UPDATE per 500 runs of consecutive pks (usually one in all), limited to rows that still point at a
+    loser: the rows the plan listed, and no others.
+    """
+    if not relation.move:
+        return []
+    origins = defaultdict(list)
+    for pk in relation.move:
+        origins[str(relation.owners[pk])].append(pk)
+    value = str(survivor_pk) if relation.content_type_field else survivor_pk
+    moved = 0
+    ranges = pk_ranges(sorted(relation.move))
+    for chunk in batched(ranges, CHUNK):
+        condition = models.Q()
+        for first, last in chunk:
+            condition |= models.Q(pk__range=(first, last))
+        moved += _rows(relation, loser_pks).filter(condition).update(**{relation.attname: value})
+    if moved != len(relation.move):
+        raise ValidationError(f"{relation.label}: rows changed while merging. Nothing was merged.")
+    return [
+        RepairChange(
+            journal=journal,
+            check_name=relation.label,
+            model=relation.model._meta.label_lower,
+            object_pk=str(len(relation.move)),
+            action=RepairChange.Action.REPOINT,
+            before={
+                "field": relation.attname,
+                "from": {owner: pk_ranges(sorted(rows)) for owner, rows in origins.items()},
+            },
+            after={"field": relation.attname, "to": value},
+        )
+    ]
+
+
+def _resolve_conflicts(journal, relation: Relation, survivor_pk) -> list[RepairChange]:
+    if not relation.conflicts:
+        return []
+    policy = relation.policy
+    pks = [c.pk for c in relation.conflicts]
+    if isinstance(policy, Reassign):
+        return _reassign(journal, relation, survivor_pk, pks, policy.updates)
+    rows = []
+    if isinstance(policy, MergeFields):
+        rows += _merge_fields(journal, relation, policy)
+    if isinstance(policy, Collapse | MergeFields):
+        rows += _delete_rows(journal, relation, pks)
+        return rows
+    raise ValidationError(f"{relation.label}: unknown merge policy {policy!r}.")
+
+
+def _reassign(journal, relation, survivor_pk, pks, updates) -> list[RepairChange]:
+    """Conflicting rows that move anyway with updates: journaled row by row (before and after)."""
+    model = relation.model
+    columns = [relation.attname, *(model._meta.get_field(name).attname for name in updates)]
+    before = {pk: dict(zip(columns, values, strict=True)) for pk, *values in _values(model, pks, columns)}
+    after = {relation.attname: survivor_pk, **{model._meta.get_field(k).attname: v for k, v in updates.items()}}
+    for chunk in batched(pks, CHUNK):
+        model._base_manager.filter(pk__in=chunk).update(**after)
+    return [_update_row(journal, relation.label, model, pk, before[pk], after) for pk in pks]
+
+
+def _values(model, pks, columns):
+    for chunk in batched(pks, CHUNK):
+        yield from model._base_manager.filter(pk__in=chunk).values_list("pk", *columns)
+
+
+def _merge_fields(journal, relation: Relation, policy: MergeFields) -> list[RepairChange]:
+    """Fold each conflicting row into the row it collides with; journal the keeper's fields before and after."""
+    model = relation.model
+    attnames = {name: model._meta.get_field(name).attname for name in policy.rules}
+    columns = list(attnames.values())
+    if policy.newest_by:
+        columns.append(model._meta.get_field(policy.newest_by).attname)
+    keepers = {c.keeper for c in relation.conflicts}
+    everyone = [*keepers, *(c.pk for c in relation.conflicts)]
+    values = {pk: dict(zip(columns, rest, strict=True)) for pk, *rest in _values(model, everyone, columns)}
+    merged = {pk: dict(values[pk]) for pk in keepers}
+    for conflict in relation.conflicts:
+        keeper, loser = merged[conflict.keeper], values[conflict.pk]
+        newer = False
+        if policy.newest_by:
+            mine, theirs = keeper[columns[-1]], loser[columns[-1]]
+            newer = theirs is not None and (mine is None or theirs > mine)
+        for name, rule in policy.rules.items():
+            column = attnames[name]
+            keeper[column] = _fold(rule, keeper[column], loser[column], newer)
+    changes = []
+    for pk, after in merged.items():
+        after = {column: after[column] for column in attnames.values()}
+        before = {column: values[pk][column] for column in attnames.values()}
+        if after != before:
+            model._base_manager.filter(pk=pk).update(**after)
+            changes.append(_update_row(journal, relation.label, model, pk, before, after))
+    return changes
+
+
+def _fold(rule: str, mine, theirs, theirs_newer: bool):
+    if rule == "fill_empty":
+        return theirs if mine in (None, "", [], {}) else mine
+    if rule == "newest":
+        return theirs if theirs_newer else mine
+    if rule == "sum":
+        return (mine or 0) + (theirs or 0)
+    if rule == "union":
+        return list(dict.fromkeys([*(mine or []), *(theirs or [])]))
+    raise ValidationError(f"Unknown merge_fields rule {rule!r} (fill_empty, newest, sum, union).")
+
+
+def _delete_rows(journal, relation: Relation, pks: list) -> list[RepairChange]:
+    """Delete conflicting loser rows, each journaled as a full copy; refuses if that would delete anything else."""
+    model = relation.model
+    copies = list(model._base_manager.filter(pk__in=pks).values(*[f.attname for f in model._meta.concrete_fields]))
+    collector = Collector(using=transaction.get_connection().alias, origin=None)
+    try:
+        collector.collect(list(model._base_manager.filter(pk__in=pks)))
+    except (ProtectedError, RestrictedError) as error:
+        used = next(iter(getattr(error, "protected_objects", None) or error.restricted_objects))
+        raise ValidationError(
+            f"{relation.label}: the conflicting row would have to go, but {used._meta.label_lower} {used.pk} uses it. "
+            "Nothing was merged."
+        ) from None
+    others = {m._meta.label_lower for m, objs in collector.data.items() if m is not model and objs}
+    others |= {qs.model._meta.label_lower for qs in collector.fast_deletes if qs.model is not model and qs.exists()}
+    if others or collector.field_updates:
+        raise ValidationError(
+            f"{relation.label}: removing the conflicting rows would also remove {', '.join(sorted(others))}. "
+            "Nothing was merged."
+        )
+    collector.delete()
+    return [
+        RepairChange(
+            journal=journal,
+            check_name=relation.label,
+            model=model._meta.label_lower,
+            object_pk=str(copy[model._meta.pk.attname]),
+            action=RepairChange.Action.DELETE_ROW,
+            before=to_json(copy),
+            after={},
+        )
+        for copy in copies
+    ]
+
+
+def _update_row(journal, check_name, model, pk, before, after) -> RepairChange:
+    return RepairChange(
+        journal=journal,
+        check_name=check_name,
+        model=model._meta.label_lower,
+        object_pk=str(pk),
+        before=to_json(before),
+        after=to_json(after),
+    )
