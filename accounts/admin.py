@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from accounts import services
 from accounts.identity import display_name, username_key
 from accounts.models import Invite, User
+from integrity.admin_actions import merge_selected
 
 
 class _UsernameKeyMixin:
@@ -46,14 +47,15 @@ class CairnUserCreationForm(_UsernameKeyMixin, AdminUserCreationForm):
 class UserAdmin(DjangoUserAdmin):
     form = CairnUserChangeForm
     add_form = CairnUserCreationForm
-    list_display = ["username", "external_id", "invited_by", "is_active", "is_staff", "date_joined"]
+    list_display = ["username", "external_id", "invited_by", "merged_into", "is_active", "is_staff", "date_joined"]
+    actions = [merge_selected]
     list_select_related = ["invited_by"]
     search_fields = ["username", "username_key", "external_id"]
     raw_id_fields = ["invited_by", "joined_via"]
-    readonly_fields = ["username_key", "username_key_version", "last_login", "date_joined"]
+    readonly_fields = ["username_key", "username_key_version", "merged_into", "last_login", "date_joined"]
     fieldsets = [
         (None, {"fields": ["username", "username_key", "username_key_version", "external_id", "password"]}),
-        ("Invite tree", {"fields": ["invited_by", "joined_via"]}),
+        ("Invite tree", {"fields": ["invited_by", "joined_via", "merged_into"]}),
         ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Important dates", {"fields": ["last_login", "date_joined"]}),

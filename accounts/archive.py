@@ -107,6 +107,33 @@ def invite_created(*, invite) -> None:
     )
 
 
+def merged(*, user, into, by=None, at: datetime | None = None) -> None:
+    """`user` was merged into `into`: a tombstone now; whom it invited and its invites are `into`'s."""
+    actor = by.username if by else "An administrator"
+    _append(
+        at=at or timezone.now(),
+        human=f"{actor} merged {user.username} into {into.username}",
+        data={"event": "merged", "user": user.external_id, "into": into.external_id, "by": _id(by)},
+    )
+
+
+def unmerged(*, user, invitees: list[str], invites: list[str], by=None, at: datetime | None = None) -> None:
+    """A merge of `user` was undone: it stands on its own again, with the people it invited and its invites."""
+    actor = by.username if by else "An administrator"
+    _append(
+        at=at or timezone.now(),
+        human=f"{actor} undid the merge of {user.username}",
+        data={
+            "event": "unmerged",
+            "user": user.external_id,
+            "is_active": user.is_active,
+            "invitees": sorted(invitees),
+            "invites": sorted(invites),
+            "by": _id(by),
+        },
+    )
+
+
 def invite_revoked(*, invite, by, at: datetime | None = None) -> None:
     _append(
         at=at or timezone.now(),

@@ -6,6 +6,7 @@ from django.contrib.admin.models import LogEntry
 from django.db.models import Count, Value
 from django.db.models.functions import Replace
 
+from accounts import services
 from accounts.identity import KEY_VERSION, username_key
 from accounts.models import User
 from integrity import merge
@@ -119,3 +120,5 @@ def _cycle_members(parents: dict[int, int]) -> set[int]:
 merge.declare(User, "invited_by", merge.Reassign(updates={"invited_by": None}))
 # The admin's history says who did what; it stays on the loser's tombstone, as it happened.
 merge.declare(LogEntry, "user", merge.Keep())
+# Merges of users are account events in the text archive, so a rebuild has the same people.
+merge.declare_archiver(User, services.archive_user_merge)

@@ -83,6 +83,7 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta(AbstractUser.Meta):
+        permissions = [("merge_user", "Can merge users")]
         constraints = [
             models.CheckConstraint(condition=~Q(username_key=""), name="user_username_key_not_empty"),
             models.CheckConstraint(condition=~Q(invited_by=F("pk")), name="user_not_invited_by_self"),

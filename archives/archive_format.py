@@ -61,6 +61,8 @@ ACCOUNT_EVENTS = {
     "reactivated": ("user", "by"),
     "invite_created": ("invite", "by", "expires_at", "max_uses"),
     "invite_revoked": ("invite", "by"),
+    "merged": ("user", "into", "by"),
+    "unmerged": ("user", "is_active", "invitees", "invites", "by"),
 }
 
 
@@ -358,4 +360,8 @@ def account_event_text(event: str, data: Mapping, names: Mapping[str, str]) -> s
         return f"{name(data.get('by'))} created an invite{people}"
     if event == "invite_revoked":
         return f"{name(data.get('by'))} revoked an invite"
+    if event == "merged":
+        return f"{name(data.get('by'))} merged {name(data['user'])} into {name(data['into'])}"
+    if event == "unmerged":
+        return f"{name(data.get('by'))} undid the merge of {name(data['user'])}"
     raise ValueError(f"unknown account event {event!r}")

@@ -9,6 +9,8 @@ user with that external id, so the importer links them like any other mention.
 import dataclasses
 from datetime import UTC
 
+from django.db.models.functions import Coalesce
+
 from accounts import services as account_services
 from accounts.models import User
 from archives.thywill import LegacyArchive, LegacyQuarantine, LegacyUser
@@ -44,9 +46,12 @@ def resolve_external_ids(archive: LegacyArchive) -> LegacyArchive:
     if not mentioned:
         return archive
     keys, users = {}, dict(archive.users)
+    # A merged user's id stands for the user it was merged into, as it does in the live database.
+    key_now = Coalesce("merged_into__username_key", "username_key")
+    name_now = Coalesce("merged_into__username", "username")
     for chunk in batched(mentioned, 500):
         for external_id, key, username in User.objects.filter(external_id__in=chunk).values_list(
-            "external_id", "username_key", "username"
+            "external_id", key_now, name_now
         ):
             keys[external_id] = key
             users.setdefault(key, LegacyUser(key, username, None, True, f"external id {external_id}"))

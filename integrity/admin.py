@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from integrity.admin_actions import undo_selected
 from integrity.models import Quarantine, RepairChange, RepairJournal
 
 
@@ -29,6 +30,7 @@ class RepairJournalAdmin(admin.ModelAdmin):
     list_select_related = ["actor"]
     readonly_fields = [f.name for f in RepairJournal._meta.fields]
     inlines = [RepairChangeInline]
+    actions = [undo_selected]
 
     def has_add_permission(self, request):
         return False

@@ -75,6 +75,34 @@ def declare(model: type[models.Model], field_name: str, policy) -> None:
     _policies[(model._meta.label_lower, field_name)] = policy
 
 
+_archivers: dict[str, object] = {}
+
+
+def declare_archiver(model: type[models.Model], archive) -> None:
+    """Have `archive(survivor=…, losers=[…], acting_user=…, undone=bool)` record merges of `model` (and their
+    undoing) in the text archive; it runs inside the merge's transaction, before it commits."""
+    _archivers[model._meta.label_lower] = archive
+
+
+def _archive(model, survivor_pk, loser_pks, acting_user, *, undone: bool) -> None:
+    archive = _archivers.get(model._meta.label_lower)
+    if archive is not None:
+        records = model._base_manager.in_bulk([survivor_pk, *loser_pks])
+        archive(
+            survivor=records[survivor_pk],
+            losers=[records[pk] for pk in loser_pks],
+            acting_user=acting_user,
+            undone=undone,
+        )
+
+
+def after_undo(journal: RepairJournal, acting_user=None) -> None:
+    """Called by undo_repair once a merge's rows are back: tell the text archive."""
+    summary = journal.summary
+    model = apps.get_model(summary["model"])
+    _archive(model, summary["survivor"], summary["losers"], acting_user, undone=True)
+
+
 def policy_for(model: type[models.Model], field_name: str):
     policy = _policies.get((model._meta.label_lower, field_name))
     if policy is None and model._meta.auto_created:  # an auto many-to-many table: a row is only a link
@@ -314,6 +342,7 @@ def execute_merge(*, plan: MergePlan, acting_user=None, description: str = "") -
         model._base_manager.filter(pk=pk).update(**tombstone)
         journal_rows.append(_update_row(journal, label, model, pk, before, tombstone))
     RepairChange.objects.bulk_create(journal_rows)
+    _archive(model, plan.survivor_pk, plan.loser_pks, acting_user, undone=False)
     journal.status, journal.finished_at = RepairJournal.Status.APPLIED, timezone.now()
     journal.summary = {"model": label, "survivor": plan.survivor_pk, "losers": plan.loser_pks, "plan": fresh.lines()}
     journal.save(update_fields=["status", "finished_at", "summary"])

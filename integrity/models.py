@@ -92,3 +92,20 @@ class RepairChange(models.Model):
 
     def __str__(self):
         return f"{self.model} {self.object_pk}"
+
+    def undo_description(self) -> str:
+        """What undoing this row does, in a line (undo_repair --dry-run, the admin's undo page)."""
+        match self.action:
+            case self.Action.CREATE_ROWS:
+                return f"delete {self.object_pk} {self.model} row(s) it created"
+            case self.Action.CREATE_FILES:
+                return f"delete {self.object_pk} archive file(s) it created"
+            case self.Action.CREATE_FILE:
+                return f"delete the archive file {self.object_pk} it wrote"
+            case self.Action.REPOINT:
+                owners = ", ".join(self.before["from"])
+                return f"point {self.object_pk} {self.model} row(s) back from {self.after['to']} to {owners}"
+            case self.Action.DELETE_ROW:
+                return f"put back {self.model} {self.object_pk}, which it deleted"
+            case _:
+                return f"{self.model} {self.object_pk}: {self.after} → {self.before}"

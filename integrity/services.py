@@ -210,6 +210,10 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
             _point_back(journal_id, change)
         elif change.action == RepairChange.Action.DELETE_ROW:
             _recreate_row(journal_id, change)
+    if journal.kind == "merge":
+        from integrity import merge  # merge builds on this module
+
+        merge.after_undo(journal, acting_user)
     transaction.on_commit(lambda: [archive_files.delete(name) for name in files])
     return journal
 

@@ -64,8 +64,17 @@ def state():
 
     return {
         "users": sorted(
-            (u.external_id, u.username, u.username_key, ext(u.invited_by), u.is_staff, u.is_superuser, u.is_active)
-            for u in User.objects.select_related("invited_by")
+            (
+                u.external_id,
+                u.username,
+                u.username_key,
+                ext(u.invited_by),
+                u.is_staff,
+                u.is_superuser,
+                u.is_active,
+                ext(u.merged_into),
+            )
+            for u in User.objects.select_related("invited_by", "merged_into")
         ),
         "invites": sorted(
             (i.token_hash, ext(i.created_by), i.expires_at, i.max_uses, i.uses)
@@ -97,7 +106,7 @@ def wipe_database():
     Prayer.objects.all().delete()
     Quarantine.objects.all().delete()
     RepairJournal.objects.all().delete()
-    User.objects.update(invited_by=None, joined_via=None)
+    User.objects.update(invited_by=None, joined_via=None, merged_into=None)
     Invite.objects.all().delete()
     User.objects.all().delete()
 
@@ -127,3 +136,55 @@ def test_rebuilding_twice_changes_nothing_the_second_time(archive_root):
     call_command("import_archives", str(archive_root), "--execute", stdout=out)
     assert "Nothing new" in out.getvalue()
     assert state() == rebuilt
+
+
+def merge_through_the_admin(admin, survivor_name, loser_name):
+    survivor, loser = User.objects.get(username=survivor_name), User.objects.get(username=loser_name)
+    form = {"action": "merge_selected", "_selected_action": [survivor.pk, loser.pk], "survivor": survivor.pk}
+    page = admin.post("/admin/accounts/user/", form).content.decode()
+    token = re.search(r'name="plan" value="([0-9a-f]{64})"', page).group(1)
+    response = admin.post("/admin/accounts/user/", {**form, "confirm": "yes", "plan": token})
+    assert response.status_code == 302
+    return RepairJournal.objects.filter(kind="merge").latest("pk")
+
+
+def build_community_with_a_duplicate():
+    """The community, plus Zoë's second account: it invited Kim, asked for prayer and prayed."""
+    build_community()
+    admin = Client()
+    admin.force_login(User.objects.get(username="Founder"))
+    bob = Client()
+    bob.force_login(User.objects.get(username="Bobby"))
+    zoe_again = sign_up(bob, "Zoe S")
+    sign_up(zoe_again, "Kim")
+    zoe_again.post("/prayers/", {"request": "For my exams.", "generated_prayer": ""})
+    mother = archive_id_of("For my mother.\n\nShe is ill.")
+    zoe_again.post(f"/prayers/{mother}/pray/")
+    return admin
+
+
+def test_a_merge_made_in_the_admin_comes_back_from_the_archive(archive_root):
+    admin = build_community_with_a_duplicate()
+    merge_through_the_admin(admin, "Zoë Smith", "Zoe S")
+    live = state()
+    zoe = User.objects.get(username="Zoë Smith").external_id
+    assert [u for u in live["users"] if u[1] == "Kim"][0][3] == zoe  # Kim's inviter moved to the survivor
+    assert [p for p in live["prayers"] if p[2] == "For my exams."][0][1] == zoe
+
+    wipe_database()
+    call_command("import_archives", str(archive_root), "--execute", stdout=StringIO())
+
+    assert state() == live
+
+
+def test_an_undone_merge_comes_back_from_the_archive_undone(archive_root):
+    admin = build_community_with_a_duplicate()
+    before = state()
+    journal = merge_through_the_admin(admin, "Zoë Smith", "Zoe S")
+    call_command("undo_repair", str(journal.pk), stdout=StringIO())
+    assert state() == before
+
+    wipe_database()
+    call_command("import_archives", str(archive_root), "--execute", stdout=StringIO())
+
+    assert state() == before

@@ -2,20 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from integrity import services
-from integrity.models import RepairChange, RepairJournal
-
-
-def describe(change: RepairChange) -> str:
-    """What undoing one journal row does, in a line."""
-    match change.action:
-        case RepairChange.Action.CREATE_ROWS:
-            return f"delete {change.object_pk} {change.model} row(s) it created"
-        case RepairChange.Action.CREATE_FILES:
-            return f"delete {change.object_pk} archive file(s) it created"
-        case RepairChange.Action.CREATE_FILE:
-            return f"delete the archive file {change.object_pk} it wrote"
-        case _:
-            return f"{change.model} {change.object_pk}: {change.after} → {change.before}"
+from integrity.models import RepairJournal
 
 
 class Command(BaseCommand):
@@ -34,7 +21,7 @@ class Command(BaseCommand):
             raise CommandError(f"Repair #{journal_id} does not exist.")
         if dry_run:
             for change in journal.changes.order_by("-pk"):
-                self.stdout.write(f"  {describe(change)}")
+                self.stdout.write(f"  {change.undo_description()}")
             self.stdout.write(f"Dry run: would restore {journal.changes.count()} row(s) of repair #{journal_id}.")
             return
         try:

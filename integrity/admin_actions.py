@@ -1,0 +1,124 @@
+"""Admin actions any app can add to its ModelAdmin: "Merge selected" (with a plan page first) and "Undo".
+
+Both work like Django's `delete_selected`: the action shows an intermediate page that re-posts the selection,
+and only a second, confirming POST changes anything. The writes are `integrity.merge.execute_merge` and
+`integrity.services.undo_repair`; this module only asks, shows and reports.
+"""
+
+import hashlib
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from integrity import merge, services
+
+
+def _plan_token(plan: merge.MergePlan) -> str:
+    return hashlib.sha256(plan.fingerprint().encode()).hexdigest()
+
+
+def _journal_link(journal) -> str:
+    url = reverse("admin:integrity_repairjournal_change", args=[journal.pk])
+    return format_html('<a href="{}">repair #{}</a>', url, journal.pk)
+
+
+@admin.action(description="Merge selected %(verbose_name_plural)s into one")
+def merge_selected(modeladmin, request, queryset):
+    """Pick the survivor, see the plan, confirm; the others become tombstones pointing at it."""
+    opts = modeladmin.model._meta
+    if not (
+        request.user.has_perm(f"{opts.app_label}.merge_{opts.model_name}")
+        and modeladmin.has_change_permission(request)
+        and modeladmin.has_delete_permission(request)
+    ):
+        raise PermissionDenied
+    records = list(queryset.order_by("pk"))
+    if len(records) < 2:
+        modeladmin.message_user(request, "Select at least two records to merge.", messages.WARNING)
+        return None
+    by_pk = {str(record.pk): record for record in records}
+    survivor = by_pk.get(request.POST.get("survivor"), records[0])
+    losers = [record for record in records if record is not survivor]
+    plan = merge.plan_merge(survivor=survivor, losers=losers)
+
+    if request.POST.get("confirm") == "yes" and plan.ok:
+        if request.POST.get("plan") != _plan_token(plan):
+            modeladmin.message_user(
+                request, "The data changed since the plan was shown: here is the new plan.", messages.WARNING
+            )
+        else:
+            try:
+                journal = merge.execute_merge(plan=plan, acting_user=request.user)
+            except ValidationError as error:
+                modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+                return None
+            modeladmin.log_change(request, survivor, f"Merged {', '.join(map(str, losers))} into it ({journal}).")
+            for loser in losers:
+                modeladmin.log_change(request, loser, f"Merged into {survivor} ({journal}).")
+            modeladmin.message_user(
+                request,
+                format_html(
+                    "Merged {} into {}: {} row(s) moved. See {} to review or undo it.",
+                    ", ".join(map(str, losers)),
+                    survivor,
+                    plan.rows,
+                    _journal_link(journal),
+                ),
+                messages.SUCCESS,
+            )
+            return None
+
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Merge {opts.verbose_name_plural}",
+        "opts": opts,
+        "records": records,
+        "survivor": survivor,
+        "losers": losers,
+        "plan": plan,
+        "plan_token": _plan_token(plan),
+        "relations": [r for r in plan.relations if r.move or r.conflicts],
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected": [str(record.pk) for record in records],
+        "media": modeladmin.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/integrity/merge_selected.html", context)
+
+
+@admin.action(description="Undo the selected repair")
+def undo_selected(modeladmin, request, queryset):
+    """Show what undoing the repair restores, then undo it on confirmation (all or nothing)."""
+    if not request.user.has_perm("integrity.change_repairjournal"):
+        raise PermissionDenied
+    journals = list(queryset[:2])
+    if len(journals) != 1:
+        modeladmin.message_user(request, "Select exactly one repair to undo.", messages.WARNING)
+        return None
+    journal = journals[0]
+    if request.POST.get("confirm") == "yes":
+        try:
+            services.undo_repair(journal_id=journal.pk, acting_user=request.user)
+        except ValidationError as error:
+            modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
+        modeladmin.log_change(request, journal, "Undone.")
+        modeladmin.message_user(request, format_html("Undid {}.", _journal_link(journal)), messages.SUCCESS)
+        return None
+    changes = list(journal.changes.order_by("-pk")[:200])
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Undo {journal}",
+        "opts": modeladmin.model._meta,
+        "journal": journal,
+        "lines": [change.undo_description() for change in changes],
+        "total": journal.changes.count(),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected": [str(journal.pk)],
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/integrity/undo_selected.html", context)

@@ -1,0 +1,141 @@
+"""The admin's "Merge selected" (plan page, confirm, journal link, log entries) and the journal's "Undo"."""
+
+import re
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
+
+from accounts.models import User
+from archives.models import Activity, Prayer
+from integrity.models import RepairJournal
+from tests.accounts.factories import UserFactory
+from tests.archives.factories import ActivityFactory, PrayerFactory
+
+pytestmark = pytest.mark.django_db
+
+USERS = "/admin/accounts/user/"
+
+
+@pytest.fixture
+def staff(client_for):
+    return client_for(UserFactory(username="Admin", is_staff=True, is_superuser=True))
+
+
+@pytest.fixture
+def pair():
+    grace, loser = UserFactory(username="Grace Lee"), UserFactory(username="GraceLee")
+    ActivityFactory(prayer=PrayerFactory(author=loser), actor=loser)
+    return grace, loser
+
+
+def post_action(client, action, pks, **extra):
+    return client.post(USERS, {"action": action, "_selected_action": [str(pk) for pk in pks], **extra}, follow=True)
+
+
+def plan_token(page: str) -> str:
+    return re.search(r'name="plan" value="([0-9a-f]{64})"', page).group(1)
+
+
+def rows():
+    return (
+        list(User.objects.order_by("pk").values()),
+        list(Prayer.objects.order_by("pk").values()),
+        list(Activity.objects.order_by("pk").values()),
+    )
+
+
+def test_the_action_shows_the_plan_first_and_changes_nothing(staff, pair):
+    grace, loser = pair
+    before = rows()
+    page = post_action(staff, "merge_selected", [grace.pk, loser.pk]).content.decode()
+
+    assert "Which user stays?" in page
+    assert "archives.activity.actor" in page
+    assert "archives.prayer.author" in page
+    assert "Yes, merge them" in page
+    assert rows() == before
+
+
+def test_confirming_merges_logs_and_links_the_journal(staff, pair):
+    grace, loser = pair
+    page = post_action(staff, "merge_selected", [grace.pk, loser.pk], survivor=grace.pk).content.decode()
+
+    response = post_action(
+        staff, "merge_selected", [grace.pk, loser.pk], survivor=grace.pk, confirm="yes", plan=plan_token(page)
+    )
+
+    loser.refresh_from_db()
+    assert loser.merged_into == grace
+    assert Prayer.objects.get().author == grace
+    journal = RepairJournal.objects.get(kind="merge")
+    text = response.content.decode()
+    assert f"/admin/integrity/repairjournal/{journal.pk}/change/" in text
+    assert "Merged GraceLee into Grace Lee" in text
+    assert set(LogEntry.objects.values_list("object_id", flat=True)) == {str(grace.pk), str(loser.pk)}
+
+
+def test_the_survivor_is_the_one_chosen(staff, pair):
+    grace, loser = pair
+    page = post_action(staff, "merge_selected", [grace.pk, loser.pk], survivor=loser.pk).content.decode()
+    post_action(staff, "merge_selected", [grace.pk, loser.pk], survivor=loser.pk, confirm="yes", plan=plan_token(page))
+    grace.refresh_from_db()
+    assert grace.merged_into == loser
+
+
+def test_a_plan_that_went_stale_is_shown_again_not_executed(staff, pair):
+    grace, loser = pair
+    page = post_action(staff, "merge_selected", [grace.pk, loser.pk], survivor=grace.pk).content.decode()
+    ActivityFactory(actor=loser)
+
+    response = post_action(
+        staff, "merge_selected", [grace.pk, loser.pk], survivor=grace.pk, confirm="yes", plan=plan_token(page)
+    )
+
+    assert "The data changed since the plan was shown" in response.content.decode()
+    assert not RepairJournal.objects.exists()
+    loser.refresh_from_db()
+    assert loser.merged_into is None
+
+
+def test_staff_without_the_merge_permission_are_refused(client_for, pair):
+    grace, loser = pair
+    clerk = UserFactory(username="Clerk", is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "change_user", "delete_user"]))
+    response = post_action(client_for(clerk), "merge_selected", [grace.pk, loser.pk], survivor=grace.pk)
+    assert response.status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="merge_user"))
+    response = post_action(client_for(clerk), "merge_selected", [grace.pk, loser.pk], survivor=grace.pk)
+    assert "Yes, merge them" in response.content.decode()
+
+
+def test_one_record_is_not_a_merge(staff, pair):
+    response = post_action(staff, "merge_selected", [pair[0].pk])
+    assert "Select at least two records to merge." in response.content.decode()
+
+
+def test_undo_from_the_journal_shows_what_it_restores_then_restores_it(staff, pair):
+    grace, loser = pair
+    before = rows()
+    page = post_action(staff, "merge_selected", [grace.pk, loser.pk], survivor=grace.pk).content.decode()
+    post_action(staff, "merge_selected", [grace.pk, loser.pk], survivor=grace.pk, confirm="yes", plan=plan_token(page))
+    journal = RepairJournal.objects.get(kind="merge")
+    url = "/admin/integrity/repairjournal/"
+    form = {"action": "undo_selected", "_selected_action": [str(journal.pk)]}
+
+    page = staff.post(url, form).content.decode()
+    assert "point 1 archives.prayer row(s) back" in page
+    assert rows()[1:] != before[1:]
+
+    response = staff.post(url, {**form, "confirm": "yes"}, follow=True)
+
+    assert f"Undid repair #{journal.pk}" in re.sub(r"<[^>]+>", "", response.content.decode())
+    users, prayers, activities = rows()
+    assert (prayers, activities) == before[1:]
+    assert [u for u in users if u["id"] != staff_user_id(users)] == [
+        u for u in before[0] if u["id"] != staff_user_id(users)
+    ]
+
+
+def staff_user_id(users):
+    return next(u["id"] for u in users if u["username"] == "Admin")
