@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts import services
 from accounts.identity import display_name, username_key
-from accounts.models import Invite, User
+from accounts.models import Invite, User, possible_duplicates
 from integrity.admin_actions import merge_selected
 
 
@@ -43,12 +43,28 @@ class CairnUserCreationForm(_UsernameKeyMixin, AdminUserCreationForm):
         field_classes = {}
 
 
+class PossibleDuplicateFilter(admin.SimpleListFilter):
+    """The review queue of possible duplicates: select the ones that are one person and merge them."""
+
+    title = "possible duplicates"
+    parameter_name = "duplicates"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Names equal without spaces")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=possible_duplicates().values("pk")).order_by("username_key")
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = CairnUserChangeForm
     add_form = CairnUserCreationForm
     list_display = ["username", "external_id", "invited_by", "merged_into", "is_active", "is_staff", "date_joined"]
     actions = [merge_selected]
+    list_filter = [PossibleDuplicateFilter, "is_staff", "is_superuser", "is_active"]
     list_select_related = ["invited_by"]
     search_fields = ["username", "username_key", "external_id"]
     raw_id_fields = ["invited_by", "joined_via"]

@@ -3,12 +3,10 @@
 from collections.abc import Iterator
 
 from django.contrib.admin.models import LogEntry
-from django.db.models import Count, Value
-from django.db.models.functions import Replace
 
 from accounts import services
 from accounts.identity import KEY_VERSION, username_key
-from accounts.models import User
+from accounts.models import User, possible_duplicates
 from integrity import merge
 from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, check
 from lib.batching import batched
@@ -66,15 +64,7 @@ def recompute_username_keys() -> Plan:
 )
 def possible_duplicate_users() -> Finding:
     """Users whose names are equal once all spaces are removed (e.g. "Grace Lee" and "GraceLee")."""
-    squeezed = Replace("username_key", Value(" "), Value(""))
-    shared = (
-        User._base_manager.annotate(squeezed=squeezed)
-        .values("squeezed")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
-        .values("squeezed")
-    )
-    return Finding.from_queryset(User._base_manager.annotate(squeezed=squeezed).filter(squeezed__in=shared))
+    return Finding.from_queryset(possible_duplicates())
 
 
 @check("accounts.dangling_inviter", hint="Set invited_by in the admin to the real inviter, or clear it.")

@@ -4,7 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 
 from accounts.identity import KEY_VERSION, display_name, username_key
@@ -138,3 +139,12 @@ class Invite(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.uses_left > 0 and self.expires_at > timezone.now()
+
+
+def possible_duplicates() -> models.QuerySet:
+    """Users (not merged away) who share their name, spaces removed, with another such user: "Grace Lee" and
+    "GraceLee". Staff review them in the admin (the "possible duplicates" filter) and merge those who are one."""
+    squeezed = Replace("username_key", Value(" "), Value(""))
+    standing = User._base_manager.filter(merged_into__isnull=True).annotate(squeezed=squeezed)
+    shared = standing.values("squeezed").annotate(n=Count("pk")).filter(n__gt=1).values("squeezed")
+    return standing.filter(squeezed__in=shared)

@@ -1,15 +1,35 @@
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
-from integrity.admin_actions import undo_selected
-from integrity.models import Quarantine, RepairChange, RepairJournal
+from integrity import registry
+from integrity.admin_actions import discard, mark_reviewed, undo_selected
+from integrity.models import DoctorRun, Quarantine, RepairChange, RepairJournal
 
 
 @admin.register(Quarantine)
 class QuarantineAdmin(admin.ModelAdmin):
-    list_display = ["pk", "reason", "source", "status", "created_at"]
+    """The review queue of records that could not be attached: open ones first, by reason."""
+
+    list_display = ["pk", "reason", "source", "status", "created_at", "resolved_by"]
     list_filter = ["status", "reason"]
     search_fields = ["source", "reason"]
-    readonly_fields = ["source", "reason", "payload", "fingerprint", "created_at", "resolved_at", "resolved_by"]
+    readonly_fields = [
+        "source",
+        "reason",
+        "payload",
+        "fingerprint",
+        "created_at",
+        "status",
+        "resolved_at",
+        "resolved_by",
+    ]
+    actions = [mark_reviewed, discard]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # discard instead: the record stays, and the discard can be undone
 
 
 class RepairChangeInline(admin.TabularInline):
@@ -18,6 +38,8 @@ class RepairChangeInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+    max_num = 0
+    show_change_link = False
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -25,9 +47,12 @@ class RepairChangeInline(admin.TabularInline):
 
 @admin.register(RepairJournal)
 class RepairJournalAdmin(admin.ModelAdmin):
-    list_display = ["pk", "kind", "status", "actor", "created_at", "undone_at"]
+    """Every heal, import, merge and review: who, when, what, which rows; "Undo" puts them back."""
+
+    list_display = ["pk", "kind", "status", "description", "actor", "created_at", "undone_at"]
     list_filter = ["kind", "status"]
     list_select_related = ["actor"]
+    search_fields = ["description"]
     readonly_fields = [f.name for f in RepairJournal._meta.fields]
     inlines = [RepairChangeInline]
     actions = [undo_selected]
@@ -37,3 +62,54 @@ class RepairJournalAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DoctorRun)
+class DoctorRunAdmin(admin.ModelAdmin):
+    """The review queue of doctor findings: each run's checks with their counts, samples, hints and fix plans."""
+
+    list_display = ["pk", "created_at", "problems", "checks_run"]
+    readonly_fields = ["created_at", "problems", "findings_table"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="checks run")
+    def checks_run(self, run):
+        return len(run.results)
+
+    @admin.display(description="findings")
+    def findings_table(self, run):
+        """Each check that found something, with the plan its fix would apply now (computed from SELECTs)."""
+        found = [result for result in run.results if result["count"]]
+        if not found:
+            return "No problems found."
+        rows = format_html_join(
+            "",
+            "<tr><td><strong>{}</strong><br>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (r["name"], r["description"], r["count"], ", ".join(map(str, r["sample"])), r["hint"], _plan(r["name"]))
+                for r in found
+            ),
+        )
+        return format_html(
+            "<table><tr><th>check</th><th>count</th><th>sample</th><th>hint</th><th>its fix's plan now</th></tr>{}"
+            "</table>",
+            rows,
+        )
+
+
+def _plan(name: str, limit: int = 10):
+    check = registry.get_check(name)
+    if check is None or check.plan_fix is None:
+        return "report only: staff decide"
+    plan = check.plan_fix()
+    lines = [str(change) for change in plan.changes[:limit]] + [f"skipped: {why}" for why in plan.skipped[:limit]]
+    more = len(plan.changes) + len(plan.skipped) - len(lines)
+    if more > 0:
+        lines.append(f"… and {more} more (manage.py heal --only {name})")
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines)))

@@ -122,3 +122,29 @@ def undo_selected(modeladmin, request, queryset):
     }
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(request, "admin/integrity/undo_selected.html", context)
+
+
+def _review(modeladmin, request, queryset, status, verb):
+    pks = list(queryset.filter(status="open").values_list("pk", flat=True))
+    if not pks:
+        modeladmin.message_user(request, "None of the selected records is open.", messages.WARNING)
+        return
+    journal = services.review_quarantine(pks=pks, status=status, acting_user=request.user)
+    for record in queryset.model.objects.filter(pk__in=pks):
+        modeladmin.log_change(request, record, f"{verb.capitalize()} ({journal}).")
+    changed = journal.summary.get("quarantine.review", {}).get("changed", 0)
+    modeladmin.message_user(
+        request,
+        format_html("{} {} record(s); {} can reopen them.", verb.capitalize(), changed, _journal_link(journal)),
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description="Mark the selected records reviewed", permissions=["change"])
+def mark_reviewed(modeladmin, request, queryset):
+    _review(modeladmin, request, queryset, "resolved", "marked reviewed")
+
+
+@admin.action(description="Discard the selected records (kept, and undoable)", permissions=["change"])
+def discard(modeladmin, request, queryset):
+    _review(modeladmin, request, queryset, "discarded", "discarded")

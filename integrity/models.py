@@ -34,6 +34,20 @@ class Quarantine(models.Model):
         return f"{self.reason} from {self.source}"
 
 
+class DoctorRun(models.Model):
+    """One run of `manage.py doctor`: what each check found. The admin's review queue of findings."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    problems = models.PositiveIntegerField(help_text="Findings of all checks together.")
+    results = models.JSONField(help_text="Per check: name, description, count, sample, hint, fixable.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Doctor run #{self.pk}: {self.problems} problem(s)"
+
+
 class RepairJournal(models.Model):
     """One repair (a heal run, later merges and imports): what it changed, so it can be reviewed and undone."""
 

@@ -103,6 +103,10 @@ class UnknownCheck(ValueError):
     pass
 
 
+def get_check(name: str) -> Check | None:
+    return _checks.get(name)
+
+
 def all_checks() -> list[Check]:
     return sorted(_checks.values(), key=lambda c: c.name)
 

@@ -1,5 +1,6 @@
 """Writes of the integrity app: applying repair plans, undoing them, quarantining records."""
 
+import datetime
 import hashlib
 import json
 
@@ -10,15 +11,24 @@ from django.db import models, transaction
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
-from integrity.models import Quarantine, RepairChange, RepairJournal
+from integrity.models import DoctorRun, Quarantine, RepairChange, RepairJournal
 from integrity.registry import Change, Plan, WriteFile
 from lib import archive_files
 from lib.batching import batched
 
 
-def to_json(values: dict) -> dict:
+class _JournalEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder, but times keep their microseconds: undo compares them with the stored values."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
+def to_json(values):
     """Values as the journal stores them (dates, decimals and UUIDs as JSON strings)."""
-    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(values, cls=_JournalEncoder))
 
 
 def _from_json(model: type[models.Model], values: dict) -> dict:
@@ -27,7 +37,13 @@ def _from_json(model: type[models.Model], values: dict) -> dict:
 
 
 def apply_plans(
-    *, plans: dict[str, Plan], acting_user=None, description: str = "", batch_size: int = 500, on_batch=None
+    *,
+    plans: dict[str, Plan],
+    acting_user=None,
+    description: str = "",
+    batch_size: int = 500,
+    on_batch=None,
+    kind: str = "heal",
 ) -> RepairJournal:
     """Apply heal plans (check name → plan) in transactional batches, journaling every change.
 
@@ -36,7 +52,7 @@ def apply_plans(
     only where none exists yet. A batch that fails rolls back alone; the journal then says `failed` and
     lists what the earlier batches did.
     """
-    journal = RepairJournal.objects.create(kind="heal", description=description, actor=acting_user)
+    journal = RepairJournal.objects.create(kind=kind, description=description, actor=acting_user)
     summary = {name: {"changed": 0, "skipped": len(plan.skipped)} for name, plan in plans.items()}
     work = [(name, change) for name, plan in plans.items() for change in plan.changes]
     try:
@@ -99,7 +115,7 @@ def _finish(journal: RepairJournal, status: str, summary: dict) -> None:
 
 # --- Journals written by imports ----------------------------------------------------------------------------
 
-UNDOABLE_KINDS = ("heal", "import", "merge")
+UNDOABLE_KINDS = ("heal", "import", "merge", "review")
 CREATE_ROWS_CHUNK = 500  # pk ranges per DELETE when undoing
 
 
@@ -195,7 +211,7 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
         raise ValidationError(f"Repair #{journal_id} does not exist.")
     if journal.kind not in UNDOABLE_KINDS:
         raise ValidationError(
-            f"Repair #{journal_id} ({journal.kind}) cannot be undone: only heals, imports and merges can."
+            f"Repair #{journal_id} ({journal.kind}) cannot be undone: only heals, imports, merges and reviews can."
         )
     if not claimed:
         raise ValidationError(f"Repair #{journal_id} cannot be undone: it is {journal.get_status_display().lower()}.")
@@ -319,6 +335,37 @@ def _delete_alone(journal_id: int, model: type[models.Model], queryset) -> int:
             f"also delete or change {', '.join(sorted(set(others))) or 'other rows'}, made since. Nothing was undone."
         )
     return collector.delete()[1].get(model._meta.label, 0)
+
+
+def record_doctor_run(*, results: list[dict]) -> "DoctorRun":
+    """Keep a doctor run's findings for the admin's review queue."""
+    return DoctorRun.objects.create(problems=sum(result["count"] for result in results), results=to_json(results))
+
+
+def review_quarantine(*, pks: list[int], status: str, acting_user=None) -> RepairJournal:
+    """Mark open quarantine records reviewed (resolved) or discarded; journaled, so undo_repair reopens them.
+
+    Nothing is deleted: a discarded record keeps its payload and can be reopened. Records that are not open
+    any more are skipped (the journal counts them).
+    """
+    if status not in (Quarantine.Status.RESOLVED, Quarantine.Status.DISCARDED):
+        raise ValidationError(f"{status!r} is not a review outcome (resolved or discarded).")
+    now = timezone.now()
+    changes = [
+        Change(
+            model=Quarantine,
+            pk=pk,
+            before={"status": Quarantine.Status.OPEN, "resolved_at": None, "resolved_by_id": None},
+            after={"status": status, "resolved_at": now, "resolved_by_id": getattr(acting_user, "pk", None)},
+        )
+        for pk in pks
+    ]
+    return apply_plans(
+        plans={"quarantine.review": Plan(changes=changes)},
+        acting_user=acting_user,
+        description=f"quarantine: {status} {len(pks)} record(s)",
+        kind="review",
+    )
 
 
 def fingerprint(*, source: str, reason: str, payload) -> str:

@@ -1,14 +1,18 @@
 """The admin's "Merge selected" (plan page, confirm, journal link, log entries) and the journal's "Undo"."""
 
 import re
+from io import StringIO
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from accounts.models import User
 from archives.models import Activity, Prayer
-from integrity.models import RepairJournal
+from integrity import merge, services
+from integrity.models import DoctorRun, Quarantine, RepairJournal
 from tests.accounts.factories import UserFactory
 from tests.archives.factories import ActivityFactory, PrayerFactory
 
@@ -139,3 +143,76 @@ def test_undo_from_the_journal_shows_what_it_restores_then_restores_it(staff, pa
 
 def staff_user_id(users):
     return next(u["id"] for u in users if u["username"] == "Admin")
+
+
+# --- Review queues ---------------------------------------------------------------------------------------------
+
+QUARANTINE = "/admin/integrity/quarantine/"
+
+
+def quarantined(n):
+    return [
+        services.quarantine(source=f"thywill:x.txt:{i}", reason="placeholder_actor", payload={"i": i})[0]
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize(("action", "status"), [("mark_reviewed", "resolved"), ("discard", "discarded")])
+def test_reviewing_quarantine_records_is_journaled_and_undo_reopens_them(staff, action, status):
+    first, second, untouched = quarantined(3)
+    response = staff.post(QUARANTINE, {"action": action, "_selected_action": [first.pk, second.pk]}, follow=True)
+
+    assert "2 record(s)" in response.content.decode()
+    assert set(Quarantine.objects.filter(status=status).values_list("pk", flat=True)) == {first.pk, second.pk}
+    assert Quarantine.objects.get(pk=untouched.pk).status == "open"
+    assert Quarantine.objects.get(pk=first.pk).resolved_by.username == "Admin"
+    journal = RepairJournal.objects.get(kind="review")
+
+    staff.post(
+        "/admin/integrity/repairjournal/",
+        {"action": "undo_selected", "_selected_action": [journal.pk], "confirm": "yes"},
+    )
+
+    assert set(Quarantine.objects.values_list("status", flat=True)) == {"open"}
+    assert not Quarantine.objects.filter(resolved_by__isnull=False).exists()
+
+
+def test_quarantine_records_cannot_be_deleted_only_discarded(staff):
+    (record,) = quarantined(1)
+    assert staff.get(f"{QUARANTINE}{record.pk}/delete/").status_code == 403
+
+
+def test_doctor_runs_are_kept_and_the_admin_shows_findings_with_their_fix_plan(staff):
+    stale = UserFactory(username="Max")
+    User.objects.filter(pk=stale.pk).update(username_key="MAX")  # a stale key, which heal recomputes
+    with pytest.raises(CommandError):
+        call_command("doctor", stdout=StringIO())
+    run = DoctorRun.objects.get()
+    assert run.problems >= 1
+
+    page = staff.get(f"/admin/integrity/doctorrun/{run.pk}/change/").content.decode()
+
+    assert "accounts.stale_username_key" in page
+    assert f"accounts.user {stale.pk}: username_key &#x27;MAX&#x27; → &#x27;max&#x27;" in page
+
+
+def test_doctor_no_record_keeps_nothing():
+    call_command("doctor", "--no-record", stdout=StringIO())
+    assert not DoctorRun.objects.exists()
+
+
+def test_the_possible_duplicates_filter_lists_names_equal_without_spaces_until_merged(staff):
+    grace, gracelee, other = (
+        UserFactory(username="Grace Lee"),
+        UserFactory(username="GraceLee"),
+        UserFactory(username="Ruth"),
+    )
+    page = staff.get(f"{USERS}?duplicates=yes").content.decode()
+    assert f"/admin/accounts/user/{grace.pk}/change/" in page
+    assert f"/admin/accounts/user/{gracelee.pk}/change/" in page
+    assert f"/admin/accounts/user/{other.pk}/change/" not in page
+
+    merge.execute_merge(plan=merge.plan_merge(survivor=grace, losers=[gracelee]))
+
+    page = staff.get(f"{USERS}?duplicates=yes").content.decode()
+    assert f"/admin/accounts/user/{grace.pk}/change/" not in page

@@ -54,7 +54,9 @@ def test_quarantining_the_same_record_twice_stores_it_once():
 
 def test_only_heals_imports_and_merges_can_be_undone():
     journal = RepairJournal.objects.create(kind="export", status=RepairJournal.Status.APPLIED)
-    with pytest.raises(ValidationError, match=r"\(export\) cannot be undone: only heals, imports and merges can"):
+    with pytest.raises(
+        ValidationError, match=r"\(export\) cannot be undone: only heals, imports, merges and reviews can"
+    ):
         services.undo_repair(journal_id=journal.pk)
     journal.refresh_from_db()
     assert journal.status == RepairJournal.Status.APPLIED

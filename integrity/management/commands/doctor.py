@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrity import services
 from integrity.cli import add_selection_arguments, selected_checks
 from lib.progress import progress
 
@@ -12,8 +13,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         add_selection_arguments(parser)
         parser.add_argument("--format", choices=["text", "json"], default="text", help="Output format (default: text).")
+        parser.add_argument(
+            "--no-record",
+            action="store_true",
+            help="Do not keep this run for the admin's review queue (Integrity › Doctor runs).",
+        )
 
-    def handle(self, *args, format, verbosity, **options):
+    def handle(self, *args, format, no_record, verbosity, **options):
         checks = selected_checks(options)
         results = []
         for check in progress(checks, command=self, desc="doctor", verbosity=verbosity):
@@ -21,8 +27,11 @@ class Command(BaseCommand):
             results.append((check, finding))
 
         problems = sum(finding.count for _, finding in results)
+        report = self._as_json(results, problems)
+        if not no_record:
+            services.record_doctor_run(results=report["checks"])
         if format == "json":
-            self.stdout.write(json.dumps(self._as_json(results, problems), indent=2))
+            self.stdout.write(json.dumps(report, indent=2))
         else:
             self._write_text(results, problems, verbosity)
         if problems:
