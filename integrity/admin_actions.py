@@ -43,7 +43,8 @@ def merge_selected(modeladmin, request, queryset):
     by_pk = {str(record.pk): record for record in records}
     survivor = by_pk.get(request.POST.get("survivor"), records[0])
     losers = [record for record in records if record is not survivor]
-    plan = merge.plan_merge(survivor=survivor, losers=losers)
+    take = {key[5:]: value for key, value in request.POST.items() if key.startswith("take_") and value in by_pk}
+    plan = merge.plan_merge(survivor=survivor, losers=losers, take=take)
 
     if request.POST.get("confirm") == "yes" and plan.ok:
         if request.POST.get("plan") != _plan_token(plan):
@@ -82,6 +83,10 @@ def merge_selected(modeladmin, request, queryset):
         "plan": plan,
         "plan_token": _plan_token(plan),
         "relations": [r for r in plan.relations if r.move or r.conflicts],
+        "differences": [
+            (name, [(pk, value, str(plan.take.get(name, survivor.pk)) == str(pk)) for pk, value in values])
+            for name, values in plan.differences.items()
+        ],
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "selected": [str(record.pk) for record in records],
         "media": modeladmin.media,

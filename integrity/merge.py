@@ -76,6 +76,16 @@ def declare(model: type[models.Model], field_name: str, policy) -> None:
 
 
 _archivers: dict[str, object] = {}
+_choosable: dict[str, list[str]] = {}
+
+
+def declare_fields(model: type[models.Model], names: list[str]) -> None:
+    """Fields of `model` whose value staff may take from a loser when merging (the survivor's by default).
+
+    Only plain fields belong here: not unique ones (the loser keeps its value), and not ones whose changes
+    must be archived or checked by a service (names, roles).
+    """
+    _choosable[model._meta.label_lower] = list(names)
 
 
 def declare_archiver(model: type[models.Model], archive) -> None:
@@ -154,6 +164,9 @@ class MergePlan:
     loser_pks: list
     relations: list[Relation]
     refusals: list[str]
+    # Declared fields whose values differ: field name → [(pk, value) of the survivor then each loser].
+    differences: dict = field(default_factory=dict)
+    take: dict = field(default_factory=dict)  # field name → pk of the record whose value the survivor gets
 
     @property
     def ok(self) -> bool:
@@ -173,12 +186,15 @@ class MergePlan:
                 [r.label, sorted(map(str, r.move)), sorted((str(c.pk), str(c.keeper)) for c in r.conflicts)]
                 for r in self.relations
             ]
-            + [sorted(self.refusals)]
+            + [sorted(self.refusals), sorted((name, str(pk)) for name, pk in self.take.items())]
         )
 
 
-def plan_merge(*, survivor: models.Model, losers: list[models.Model]) -> MergePlan:
-    """What merging `losers` into `survivor` would do, from SELECTs only (a few per relation, none per row)."""
+def plan_merge(*, survivor: models.Model, losers: list[models.Model], take: dict | None = None) -> MergePlan:
+    """What merging `losers` into `survivor` would do, from SELECTs only (a few per relation, none per row).
+
+    `take` maps a declared field (`declare_fields`) to the pk of the record whose value the survivor keeps.
+    """
     model = type(survivor)
     loser_pks = [loser.pk for loser in losers]
     refusals = _refusals(model, survivor, losers)
@@ -187,7 +203,35 @@ def plan_merge(*, survivor: models.Model, losers: list[models.Model]) -> MergePl
         relation.policy = policy_for(relation.model, relation.field)
         _find_rows(relation, model, survivor.pk, loser_pks, refusals)
         relations.append(relation)
-    return MergePlan(model=model, survivor_pk=survivor.pk, loser_pks=loser_pks, relations=relations, refusals=refusals)
+    differences, chosen = _field_choices(model, survivor, losers, take or {}, refusals)
+    return MergePlan(
+        model=model,
+        survivor_pk=survivor.pk,
+        loser_pks=loser_pks,
+        relations=relations,
+        refusals=refusals,
+        differences=differences,
+        take=chosen,
+    )
+
+
+def _field_choices(model, survivor, losers, take: dict, refusals: list[str]) -> tuple[dict, dict]:
+    records = {str(record.pk): record for record in [survivor, *losers]}
+    names = _choosable.get(model._meta.label_lower, [])
+    differences = {}
+    for name in names:
+        values = [(record.pk, getattr(record, name)) for record in records.values()]
+        if len({repr(value) for _, value in values}) > 1:
+            differences[name] = values
+    chosen = {}
+    for name, pk in take.items():
+        if name not in names:
+            refusals.append(f"{model._meta.label_lower}.{name} cannot be chosen in a merge.")
+        elif str(pk) not in records:
+            refusals.append(f"{name}: #{pk} is not one of the records being merged.")
+        elif str(pk) != str(survivor.pk) and name in differences:
+            chosen[name] = records[str(pk)].pk
+    return differences, chosen
 
 
 def _refusals(model, survivor, losers) -> list[str]:
@@ -316,7 +360,7 @@ def execute_merge(*, plan: MergePlan, acting_user=None, description: str = "") -
     by_pk = {record.pk: record for record in records}
     if len(by_pk) != 1 + len(plan.loser_pks):
         raise ValidationError("Some of the records to merge are gone since the plan was made. Nothing was merged.")
-    fresh = plan_merge(survivor=by_pk[plan.survivor_pk], losers=[by_pk[pk] for pk in plan.loser_pks])
+    fresh = plan_merge(survivor=by_pk[plan.survivor_pk], losers=[by_pk[pk] for pk in plan.loser_pks], take=plan.take)
     if not fresh.ok:
         raise ValidationError(" ".join(fresh.refusals))
     if fresh.fingerprint() != plan.fingerprint():
@@ -333,6 +377,11 @@ def execute_merge(*, plan: MergePlan, acting_user=None, description: str = "") -
             continue
         journal_rows += _resolve_conflicts(journal, relation, plan.survivor_pk)
         journal_rows += _move(journal, relation, plan.survivor_pk, plan.loser_pks)
+    if fresh.take:
+        before = {name: getattr(by_pk[plan.survivor_pk], name) for name in fresh.take}
+        after = {name: getattr(by_pk[pk], name) for name, pk in fresh.take.items()}
+        model._base_manager.filter(pk=plan.survivor_pk).update(**after)
+        journal_rows.append(_update_row(journal, label, model, plan.survivor_pk, before, after))
     tombstone = {"merged_into_id": plan.survivor_pk}
     if any(f.name == "is_active" for f in model._meta.concrete_fields):
         tombstone["is_active"] = False

@@ -216,3 +216,27 @@ def test_the_possible_duplicates_filter_lists_names_equal_without_spaces_until_m
 
     page = staff.get(f"{USERS}?duplicates=yes").content.decode()
     assert f"/admin/accounts/user/{grace.pk}/change/" not in page
+
+
+def test_the_plan_page_offers_the_differing_fields_and_the_choice_is_applied(staff, pair):
+    grace, loser = pair
+    User.objects.filter(pk=loser.pk).update(first_name="Grace", email="grace@example.org")
+    page = post_action(staff, "merge_selected", [grace.pk, loser.pk], survivor=grace.pk).content.decode()
+    assert 'name="take_email"' in page
+    assert 'name="take_username"' not in page
+
+    page = post_action(
+        staff, "merge_selected", [grace.pk, loser.pk], survivor=grace.pk, take_email=loser.pk
+    ).content.decode()
+    post_action(
+        staff,
+        "merge_selected",
+        [grace.pk, loser.pk],
+        survivor=grace.pk,
+        take_email=loser.pk,
+        confirm="yes",
+        plan=plan_token(page),
+    )
+
+    grace.refresh_from_db()
+    assert (grace.email, grace.first_name) == ("grace@example.org", "")

@@ -205,3 +205,32 @@ def test_the_number_of_queries_depends_on_the_relations_not_the_rows():
 )
 def test_merge_fields_rules(rule, mine, theirs, newer, result):
     assert merge._fold(rule, mine, theirs, newer) == result
+
+
+def test_the_survivor_can_keep_a_losers_value_of_a_declared_field_and_undo_puts_it_back(pair):
+    grace, loser = pair
+    User.objects.filter(pk=grace.pk).update(email="")
+    User.objects.filter(pk=loser.pk).update(email="grace@example.org")
+    grace.refresh_from_db()
+    loser.refresh_from_db()
+    before = snapshot()
+
+    plan = merge.plan_merge(survivor=grace, losers=[loser], take={"email": loser.pk})
+    assert plan.differences["email"] == [(grace.pk, ""), (loser.pk, "grace@example.org")]
+    journal = merge.execute_merge(plan=plan)
+
+    grace.refresh_from_db()
+    assert grace.email == "grace@example.org"
+    services.undo_repair(journal_id=journal.pk)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("take", "message"),
+    [({"username": "loser"}, "accounts.user.username cannot be chosen"), ({"email": 0}, "#0 is not one of")],
+)
+def test_only_declared_fields_of_the_merged_records_can_be_chosen(pair, take, message):
+    grace, loser = pair
+    take = {name: (loser.pk if value == "loser" else value) for name, value in take.items()}
+    plan = merge.plan_merge(survivor=grace, losers=[loser], take=take)
+    assert any(message in refusal for refusal in plan.refusals)
