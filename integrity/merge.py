@@ -23,7 +23,7 @@ from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
 from integrity.models import RepairChange, RepairJournal
-from integrity.services import pk_ranges, to_json
+from integrity.services import in_ranges, pk_ranges, to_json
 from lib.batching import batched
 
 CHUNK = 500
@@ -411,11 +411,7 @@ def _move(journal, relation: Relation, survivor_pk, loser_pks: list) -> list[Rep
         origins[str(relation.owners[pk])].append(pk)
     value = str(survivor_pk) if relation.content_type_field else survivor_pk
     moved = 0
-    ranges = pk_ranges(sorted(relation.move))
-    for chunk in batched(ranges, CHUNK):
-        condition = models.Q()
-        for first, last in chunk:
-            condition |= models.Q(pk__range=(first, last))
+    for condition in in_ranges(pk_ranges(sorted(relation.move))):
         moved += _rows(relation, loser_pks).filter(condition).update(**{relation.attname: value})
     if moved != len(relation.move):
         raise ValidationError(f"{relation.label}: rows changed while merging. Nothing was merged.")

@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import json
+from collections.abc import Iterator
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -180,6 +181,15 @@ def created_files(*, journal: RepairJournal | None, label: str, files: dict[str,
     ]
 
 
+def in_ranges(ranges: list[list[int]]) -> Iterator[models.Q]:
+    """Conditions that together select the pks in `ranges` ([first, last] runs), a few hundred runs each."""
+    for chunk in batched(ranges, CREATE_ROWS_CHUNK):
+        condition = models.Q()
+        for first, last in chunk:
+            condition |= models.Q(pk__range=(first, last))
+        yield condition
+
+
 def pk_ranges(pks: list[int]) -> list[list[int]]:
     """Sorted integer pks as [first, last] runs: a bulk insert's ids are mostly one run."""
     ranges = []
@@ -251,10 +261,7 @@ def _point_back(journal_id: int, change: RepairChange) -> None:
     for owner, ranges in change.before["from"].items():
         expected = sum(last - first + 1 for first, last in ranges)
         moved = 0
-        for chunk in batched(ranges, CREATE_ROWS_CHUNK):
-            condition = models.Q()
-            for first, last in chunk:
-                condition |= models.Q(pk__range=(first, last))
+        for condition in in_ranges(ranges):
             moved += model._base_manager.filter(condition, **{column: now}).update(**{column: owner})
         if moved != expected:
             raise ValidationError(
@@ -304,10 +311,7 @@ def _delete_created_rows(journal_id: int, change: RepairChange) -> None:
     ranges = change.after["pks"]
     expected = sum(last - first + 1 for first, last in ranges)
     deleted = 0
-    for chunk in batched(ranges, CREATE_ROWS_CHUNK):
-        condition = models.Q()
-        for first, last in chunk:
-            condition |= models.Q(pk__range=(first, last))
+    for condition in in_ranges(ranges):
         deleted += _delete_alone(journal_id, model, model._base_manager.filter(condition))
     if deleted != expected:
         raise ValidationError(
