@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run bench/import_archives.py against a throwaway PostgreSQL 15 cluster, started like scripts/test starts
+# Run bench/import_archives.py (or $BENCH_SCRIPT with $BENCH_PYTHON) against a throwaway PostgreSQL 15 cluster, started like scripts/test starts
 # its own (initdb in a temp dir, a free port, trust auth) and removed at the end, whatever happens.
 #
 #   bench/with_postgres.sh [bench/import_archives.py args...]     e.g. bench/with_postgres.sh --prayers 100000
@@ -65,4 +65,4 @@ in_pg_dir as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.lo
     exit 1
 }
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $PG_PORT ($PG_DIR)"
-DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" .venv/bin/python bench/import_archives.py "$@"
+DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" "${BENCH_PYTHON:-.venv/bin/python}" "${BENCH_SCRIPT:-bench/import_archives.py}" "$@"
