@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.identity import KEY_VERSION
@@ -400,9 +401,10 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _ids_by_key(keys) -> dict[str, int]:
-    ids = {}
+    """username_key → the id of the user who holds that name now: a merged user's survivor (integrity.merge)."""
+    ids, holder = {}, Coalesce("merged_into_id", "pk")
     for chunk in batched(keys, CHUNK):
-        ids.update(User.objects.filter(username_key__in=chunk).values_list("username_key", "pk"))
+        ids.update(User.objects.filter(username_key__in=chunk).values_list("username_key", holder))
     return ids
 
 
@@ -467,6 +469,8 @@ def _count_inviter_links(archive: LegacyArchive, existing: dict[str, int]) -> in
 def _link_inviters(archive: LegacyArchive, ids: dict[str, int], journal) -> int:
     """R4 pass 3: set invited_by where it is still null; an inviter already set is never replaced."""
     wanted = {ids[key]: ids[user.invited_by_key] for key, user in archive.users.items() if user.invited_by_key}
+    # Two names of one person (merged) never make someone their own inviter.
+    wanted = {user: inviter for user, inviter in wanted.items() if user != inviter}
     still_null = []
     for chunk in batched(wanted, CHUNK):
         still_null += User.objects.filter(pk__in=chunk, invited_by__isnull=True).only("pk")

@@ -189,3 +189,29 @@ def test_a_broken_file_is_quarantined_and_the_rest_imported(tmp_path):
     assert Prayer.objects.count() == EXPECTED["totals"]["prayers"] - 2
     record = Quarantine.objects.get(reason="unreadable_file")
     assert "prayers/2025/05/2025_05_07_prayer_at_0915.txt" in record.source
+
+
+def test_a_name_merged_into_another_user_imports_to_the_survivor():
+    from integrity import merge
+
+    survivor, max_ = UserFactory(username="Maximilian"), UserFactory(username="Max")
+    merge.execute_merge(plan=merge.plan_merge(survivor=survivor, losers=[max_]))
+
+    import_archives(FOLDER, "--execute")
+
+    assert not Activity.objects.filter(actor=max_).exists()
+    assert not Prayer.objects.filter(author=max_).exists()
+    assert Activity.objects.filter(actor=survivor).exists()
+
+
+def test_a_name_merged_into_its_own_inviter_never_makes_anyone_their_own_inviter():
+    from integrity import merge
+
+    ilyag, max_ = UserFactory(username="ilyag"), UserFactory(username="Max")  # the archive: Max invited by ilyag
+    merge.execute_merge(plan=merge.plan_merge(survivor=ilyag, losers=[max_]))
+
+    import_archives(FOLDER, "--execute")
+
+    ilyag.refresh_from_db()
+    assert ilyag.invited_by is None
+    assert User.objects.get(username_key="josé").invited_by == ilyag  # José was invited by Max
