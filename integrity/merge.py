@@ -199,7 +199,7 @@ def plan_merge(*, survivor: models.Model, losers: list[models.Model], take: dict
     loser_pks = [loser.pk for loser in losers]
     refusals = _refusals(model, survivor, losers)
     relations = []
-    for relation in _relations(model):
+    for relation in relations_to(model):
         relation.policy = policy_for(relation.model, relation.field)
         _find_rows(relation, model, survivor.pk, loser_pks, refusals)
         relations.append(relation)
@@ -251,7 +251,7 @@ def _refusals(model, survivor, losers) -> list[str]:
     return refusals
 
 
-def _relations(model) -> list[Relation]:
+def relations_to(model) -> list[Relation]:
     """Every relation that points at `model`, from metadata: reverse FKs/one-to-ones (through tables of
     many-to-manys included, since they are reverse FKs of their auto-created models) and generic foreign keys."""
     relations = []
@@ -296,7 +296,7 @@ def _find_rows(relation: Relation, model, survivor_pk, loser_pks: list, refusals
     conflicts: dict[object, Conflict] = {}
     if relation.model is model and survivor_pk in rows:  # the survivor points at a loser: it would point at itself
         conflicts[survivor_pk] = Conflict(pk=survivor_pk, keeper=None, why=f"it would point at {survivor_pk} itself")
-    for fields, condition in _unique_sets(relation, refusals):
+    for fields, condition in unique_sets(relation, refusals):
         others = [f for f in fields if f != relation.attname]
         scope = _rows(relation, [survivor_pk, *loser_pks])
         if condition is not None:
@@ -329,7 +329,7 @@ def _as_pk(value, survivor_pk):
     return type(survivor_pk)(value) if value is not None and not isinstance(value, type(survivor_pk)) else value
 
 
-def _unique_sets(relation: Relation, refusals: list[str]) -> list[tuple[tuple[str, ...], models.Q | None]]:
+def unique_sets(relation: Relation, refusals: list[str]) -> list[tuple[tuple[str, ...], models.Q | None]]:
     """The unique constraints that include the relation's column: (column attnames, condition or None)."""
     meta = relation.model._meta
     by_name = {f.name: f for f in meta.concrete_fields}

@@ -234,3 +234,29 @@ def test_only_declared_fields_of_the_merged_records_can_be_chosen(pair, take, me
     take = {name: (loser.pk if value == "loser" else value) for name, value in take.items()}
     plan = merge.plan_merge(survivor=grace, losers=[loser], take=take)
     assert any(message in refusal for refusal in plan.refusals)
+
+
+def test_doctor_finds_rows_made_after_a_merge_that_point_at_the_tombstone_and_heal_moves_them(pair):
+    from integrity.integrity import repoint_to_survivors, rows_pointing_at_tombstones
+
+    grace, loser = pair
+    merge.execute_merge(plan=merge.plan_merge(survivor=grace, losers=[loser]))
+    assert rows_pointing_at_tombstones.find().count == 0
+    late = ActivityFactory(actor=loser)  # through an old reference, after the merge
+    loser.groups.add(Group.objects.get(name="moderators"))  # in a unique constraint: staff decide
+
+    finding = rows_pointing_at_tombstones.find()
+    assert finding.count == 2
+    assert f"archives.activity.actor {late.pk}" in finding.sample
+
+    plan = repoint_to_survivors()
+    assert [str(change) for change in plan.changes] == [
+        f"archives.activity {late.pk}: actor_id {loser.pk} → {grace.pk}"
+    ]
+    assert any("accounts.user_groups.user" in why and "unique constraint" in why for why in plan.skipped)
+    journal = services.apply_plans(plans={"integrity.points_at_tombstone": plan})
+    late.refresh_from_db()
+    assert late.actor == grace
+    services.undo_repair(journal_id=journal.pk)
+    late.refresh_from_db()
+    assert late.actor == loser
