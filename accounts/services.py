@@ -198,30 +198,11 @@ def replay_account_events(*, events: list[tuple[datetime, str, dict]]) -> Replay
 
 
 def _mentioned_ids(events) -> set[str]:
-    return {data.get(key) for _, _, data in events for key in ("user", "by", "invited_by", "into") if data.get(key)}
+    return {data.get(key) for _, _, data in events for key in ("user", "by", "invited_by") if data.get(key)}
 
 
 def _mentioned_invites(events) -> set[str]:
     return {data["invite"] for _, _, data in events if data.get("invite")}
-
-
-def _replay_merge(loser: User, survivor: User, users: dict, result: ReplayResult) -> None:
-    """What a merge of users did to the accounts tables: the tombstone, and the invite tree and invites moved.
-
-    (The merge engine moves every other relation too; prayers and events follow `merged_into` when a
-    rebuild links the archive's external ids.) Idempotent: a loser already merged is left alone.
-    """
-    if loser.merged_into_id is not None:
-        return
-    User.objects.filter(pk=loser.pk).update(merged_into=survivor, is_active=False)
-    loser.merged_into, loser.is_active = survivor, False
-    User.objects.filter(invited_by=loser).exclude(pk=survivor.pk).update(invited_by=survivor)
-    User.objects.filter(pk=survivor.pk, invited_by=loser).update(invited_by=None)
-    for user in users.values():  # the replay's own copies, which later events compare against
-        if user.invited_by_id == loser.pk:
-            user.invited_by = None if user.pk == survivor.pk else survivor
-    Invite.objects.filter(created_by=loser).update(created_by=survivor)
-    result.changed["merged"] += 1
 
 
 def _user(users: dict, external_id: str | None, *, required: bool = True) -> User | None:
@@ -271,19 +252,8 @@ def _replay_one(at, event, data, users, invites, result) -> None:
             user.is_active = event == "reactivated"
             user.save(update_fields=["is_active"])
             result.changed[event] += 1
-    elif event == "merged":
-        _replay_merge(_user(users, data["user"]), _user(users, data["into"]), users, result)
-    elif event == "unmerged":
-        user = _user(users, data["user"])
-        if user.merged_into_id is not None:
-            User.objects.filter(pk=user.pk).update(merged_into=None, is_active=data["is_active"])
-            user.merged_into, user.is_active = None, data["is_active"]
-            invitees = [_user(users, external_id) for external_id in data["invitees"]]
-            User.objects.filter(pk__in=[u.pk for u in invitees]).update(invited_by=user)
-            for invitee in invitees:
-                invitee.invited_by = user
-            Invite.objects.filter(token_hash__in=data["invites"]).update(created_by=user)
-            result.changed["unmerged"] += 1
+    elif event in ("merged", "unmerged"):
+        return  # merges move rows of every app: archives.rebuild.apply_merges replays them after the import
     elif event == "invite_created":
         if data["invite"] in invites:
             return

@@ -9,11 +9,14 @@ user with that external id, so the importer links them like any other mention.
 import dataclasses
 from datetime import UTC
 
+from django.core.exceptions import ValidationError
 from django.db.models.functions import Coalesce
 
 from accounts import services as account_services
 from accounts.models import User
 from archives.thywill import LegacyArchive, LegacyQuarantine, LegacyUser
+from integrity import merge
+from integrity import services as integrity
 from lib.batching import batched
 
 
@@ -81,3 +84,45 @@ def _resolved(event, keys: dict, archive_id: str, quarantine: list):
             )
         )
     return dataclasses.replace(event, actor_key=key)
+
+
+def apply_merges(archive: LegacyArchive, *, execute: bool) -> int:
+    """Replay the archive's merges of users with the merge engine, once the import has made every user.
+
+    A merge moves rows of every app (prayers, events, invites, the invite tree), so it runs after them, and
+    through the same engine and policies as the live merge did. Only each loser's last merge event counts: a
+    merge that was undone later is not replayed. Idempotent: a loser already merged is left alone. With
+    `execute` False, returns how many merges would be replayed.
+    """
+    last = {}
+    for event in archive.account_events:
+        if event.event in ("merged", "unmerged"):
+            last[event.data["user"]] = event
+    merges = [event for event in last.values() if event.event == "merged"]
+    if not execute:
+        return len(merges)
+    replayed = 0
+    for event in sorted(merges, key=lambda e: e.at):
+        users = {
+            u.external_id: u for u in User.objects.filter(external_id__in=[event.data["user"], event.data["into"]])
+        }
+        loser, survivor = users.get(event.data["user"]), users.get(event.data["into"])
+        why = None
+        if loser is None or survivor is None:
+            why = "a user it names does not exist"
+        elif loser.merged_into_id is not None:
+            continue
+        else:
+            plan = merge.plan_merge(survivor=survivor, losers=[loser])
+            try:
+                merge.execute_merge(plan=plan, description="merge replayed from the text archive", archive=False)
+                replayed += 1
+                continue
+            except ValidationError as error:
+                why = " ".join(error.messages)
+        integrity.quarantine(
+            source=f"cairn:users/{event.at.astimezone(UTC):%Y_%m}_users.txt",
+            reason="account_event_not_applied",
+            payload={"at": event.at.astimezone(UTC).isoformat(), "event": "merged", "data": event.data, "why": why},
+        )
+    return replayed

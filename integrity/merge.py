@@ -353,8 +353,11 @@ def unique_sets(relation: Relation, refusals: list[str]) -> list[tuple[tuple[str
 
 
 @transaction.atomic
-def execute_merge(*, plan: MergePlan, acting_user=None, description: str = "") -> RepairJournal:
-    """Carry out a plan in one transaction; refuses (ValidationError) if the data changed since it was made."""
+def execute_merge(*, plan: MergePlan, acting_user=None, description: str = "", archive: bool = True) -> RepairJournal:
+    """Carry out a plan in one transaction; refuses (ValidationError) if the data changed since it was made.
+
+    `archive=False` when the merge is itself replayed from the text archive (a rebuild): it is there already.
+    """
     model = plan.model
     records = list(model._base_manager.select_for_update().filter(pk__in=[plan.survivor_pk, *plan.loser_pks]))
     by_pk = {record.pk: record for record in records}
@@ -391,7 +394,8 @@ def execute_merge(*, plan: MergePlan, acting_user=None, description: str = "") -
         model._base_manager.filter(pk=pk).update(**tombstone)
         journal_rows.append(_update_row(journal, label, model, pk, before, tombstone))
     RepairChange.objects.bulk_create(journal_rows)
-    _archive(model, plan.survivor_pk, plan.loser_pks, acting_user, undone=False)
+    if archive:
+        _archive(model, plan.survivor_pk, plan.loser_pks, acting_user, undone=False)
     journal.status, journal.finished_at = RepairJournal.Status.APPLIED, timezone.now()
     journal.summary = {"model": label, "survivor": plan.survivor_pk, "losers": plan.loser_pks, "plan": fresh.lines()}
     journal.save(update_fields=["status", "finished_at", "summary"])

@@ -64,6 +64,9 @@ class Command(BaseCommand):
             )
         finally:
             bar.close()
+        merges = rebuild.apply_merges(archive, execute=execute)
+        if merges:
+            self.stdout.write(f"{'Merges replayed' if execute else 'Would replay merges'}: {merges}.")
         if replayed:
             self.stdout.write(
                 "Account events: " + ", ".join(f"{kind} {n}" for kind, n in sorted(replayed.items())) + "."
