@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 
@@ -13,7 +14,9 @@ from archives import thywill
 from archives.archive_format import render_event_line, render_prayer_file
 from archives.models import Activity, Prayer
 from archives.services import derive_state
-from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, WriteFile, check
+from integrity import merge
+from integrity import services as integrity_services
+from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, WriteFile, attacher, check
 from lib import archive_files
 from lib.batching import batched
 
@@ -248,3 +251,31 @@ def archive_disagreements() -> Finding:
     """Prayers whose events differ between the text archive and the database, or that only the archive has."""
     differing = _disagreements()
     return Finding(count=len(differing), sample=differing[:SAMPLE_SIZE])
+
+
+# --- Attaching quarantined records (the admin's "Attach to a user") -----------------------------------------
+
+
+@attacher("unregistered_user")
+def attach_unregistered_user(*, record, user, acting_user=None):
+    """A name the archive mentions but never registered is `user`: merge the user the import made for it into them.
+
+    The merge moves that user's prayers and events to `user`, keeps the name as a tombstone (so a later import of
+    the same archive links it to `user` too), is archived, and resolves the record in the same journal.
+    """
+    made = User.objects.filter(username_key=record.payload["username_key"]).first()
+    if made is None:
+        raise ValidationError(f"No user holds the name {record.payload['username']!r}: nothing to attach.")
+    if made.merged_into_id is not None:
+        raise ValidationError(f"{made} was already merged into user #{made.merged_into_id}.")
+    if made == user:
+        raise ValidationError(f"{user} is the user the import made for this name: choose the person it really is.")
+    plan = merge.plan_merge(survivor=user, losers=[made])
+    if not plan.ok:
+        raise ValidationError(" ".join(plan.refusals))
+    return merge.execute_merge(
+        plan=plan,
+        acting_user=acting_user,
+        description=f"quarantine #{record.pk}: {record.payload['username']} is {user}",
+        also=(integrity_services.resolution(record, acting_user),),
+    )

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from integrity import registry
-from integrity.admin_actions import discard, mark_reviewed, undo_selected
+from integrity.admin_actions import attach_to_user, discard, mark_reviewed, undo_selected
 from integrity.models import DoctorRun, Quarantine, RepairChange, RepairJournal
 
 
@@ -23,7 +23,7 @@ class QuarantineAdmin(admin.ModelAdmin):
         "resolved_at",
         "resolved_by",
     ]
-    actions = [mark_reviewed, discard]
+    actions = [attach_to_user, mark_reviewed, discard]
 
     def has_add_permission(self, request):
         return False

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.identity import resolve_user
 from integrity import merge, services
 
 
@@ -153,3 +154,44 @@ def mark_reviewed(modeladmin, request, queryset):
 @admin.action(description="Discard the selected records (kept, and undoable)", permissions=["change"])
 def discard(modeladmin, request, queryset):
     _review(modeladmin, request, queryset, "discarded", "discarded")
+
+
+@admin.action(description="Attach the selected record to a user…", permissions=["change"])
+def attach_to_user(modeladmin, request, queryset):
+    """Name the user a quarantined record belongs to; the record's app attaches it (journaled, undoable)."""
+    records = list(queryset[:2])
+    if len(records) != 1:
+        modeladmin.message_user(request, "Select exactly one record to attach.", messages.WARNING)
+        return None
+    record = records[0]
+    error = None
+    if request.POST.get("confirm") == "yes":
+        name = request.POST.get("user", "").strip()
+        user = resolve_user(name)
+        if user is None:
+            error = f"No user is called or has the id {name!r}."
+        else:
+            try:
+                journal = services.attach_quarantined(pk=record.pk, user=user, acting_user=request.user)
+            except ValidationError as problem:
+                error = " ".join(problem.messages)
+            else:
+                modeladmin.log_change(request, record, f"Attached to {user} ({journal}).")
+                modeladmin.message_user(
+                    request,
+                    format_html("Attached #{} to {}; {} can take it back.", record.pk, user, _journal_link(journal)),
+                    messages.SUCCESS,
+                )
+                return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Attach {record} to a user",
+        "opts": modeladmin.model._meta,
+        "record": record,
+        "error": error,
+        "value": request.POST.get("user", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected": [str(record.pk)],
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/integrity/attach_to_user.html", context)

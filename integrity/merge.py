@@ -23,6 +23,7 @@ from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
 from integrity.models import RepairChange, RepairJournal
+from integrity.registry import Change
 from integrity.services import in_ranges, pk_ranges, to_json
 from lib.batching import batched
 
@@ -353,10 +354,14 @@ def unique_sets(relation: Relation, refusals: list[str]) -> list[tuple[tuple[str
 
 
 @transaction.atomic
-def execute_merge(*, plan: MergePlan, acting_user=None, description: str = "", archive: bool = True) -> RepairJournal:
+def execute_merge(
+    *, plan: MergePlan, acting_user=None, description: str = "", archive: bool = True, also: tuple[Change, ...] = ()
+) -> RepairJournal:
     """Carry out a plan in one transaction; refuses (ValidationError) if the data changed since it was made.
 
     `archive=False` when the merge is itself replayed from the text archive (a rebuild): it is there already.
+    `also`: more row changes that belong to the merge (e.g. the quarantine record it resolves), applied only
+    if the row still holds `before`, journaled and undone with it.
     """
     model = plan.model
     records = list(model._base_manager.select_for_update().filter(pk__in=[plan.survivor_pk, *plan.loser_pks]))
@@ -393,6 +398,12 @@ def execute_merge(*, plan: MergePlan, acting_user=None, description: str = "", a
         before = {name: getattr(record, name) for name in tombstone}
         model._base_manager.filter(pk=pk).update(**tombstone)
         journal_rows.append(_update_row(journal, label, model, pk, before, tombstone))
+    for change in also:
+        if not change.model._base_manager.filter(pk=change.pk, **change.before).update(**change.after):
+            raise ValidationError(
+                f"{change.model._meta.label_lower} {change.pk} changed meanwhile. Nothing was merged."
+            )
+        journal_rows.append(_update_row(journal, "merge", change.model, change.pk, change.before, change.after))
     RepairChange.objects.bulk_create(journal_rows)
     if archive:
         _archive(model, plan.survivor_pk, plan.loser_pks, acting_user, undone=False)

@@ -103,6 +103,27 @@ class UnknownCheck(ValueError):
     pass
 
 
+_attachers: dict[str, Callable] = {}
+
+
+def attacher(reason: str) -> Callable[[Callable], Callable]:
+    """Register how a Quarantine record of `reason` is attached to a user staff name (in an app's integrity.py).
+
+    The function takes `record`, `user` and `acting_user` (keywords), makes the change in one transaction that
+    also marks the record resolved, journals it, and returns the RepairJournal; ValidationError when it cannot.
+    """
+
+    def register(attach: Callable) -> Callable:
+        _attachers[reason] = attach
+        return attach
+
+    return register
+
+
+def get_attacher(reason: str) -> Callable | None:
+    return _attachers.get(reason)
+
+
 def get_check(name: str) -> Check | None:
     return _checks.get(name)
 

@@ -13,7 +13,7 @@ from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
 from integrity.models import DoctorRun, Quarantine, RepairChange, RepairJournal
-from integrity.registry import Change, Plan, WriteFile
+from integrity.registry import Change, Plan, WriteFile, get_attacher
 from lib import archive_files
 from lib.batching import batched
 
@@ -369,6 +369,33 @@ def review_quarantine(*, pks: list[int], status: str, acting_user=None) -> Repai
         acting_user=acting_user,
         description=f"quarantine: {status} {len(pks)} record(s)",
         kind="review",
+    )
+
+
+def attach_quarantined(*, pk: int, user, acting_user=None) -> RepairJournal:
+    """Attach an open quarantine record to `user` the way its app declared (`registry.attacher`)."""
+    record = Quarantine.objects.filter(pk=pk).first()
+    if record is None or record.status != Quarantine.Status.OPEN:
+        raise ValidationError(f"Quarantine record #{pk} is not open.")
+    attach = get_attacher(record.reason)
+    if attach is None:
+        raise ValidationError(
+            f"Records of reason {record.reason} cannot be attached to a user yet: mark #{pk} reviewed or discard it."
+        )
+    return attach(record=record, user=user, acting_user=acting_user)
+
+
+def resolution(record: Quarantine, acting_user=None) -> Change:
+    """The change that marks an open record resolved, for an attacher to apply with its own changes."""
+    return Change(
+        model=Quarantine,
+        pk=record.pk,
+        before={"status": Quarantine.Status.OPEN, "resolved_at": None, "resolved_by_id": None},
+        after={
+            "status": Quarantine.Status.RESOLVED,
+            "resolved_at": timezone.now(),
+            "resolved_by_id": getattr(acting_user, "pk", None),
+        },
     )
 
 

@@ -2,6 +2,7 @@
 
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -240,3 +241,59 @@ def test_the_plan_page_offers_the_differing_fields_and_the_choice_is_applied(sta
 
     grace.refresh_from_db()
     assert (grace.email, grace.first_name) == ("grace@example.org", "")
+
+
+# --- Attaching quarantined records ----------------------------------------------------------------------------
+
+THYWILL = Path(__file__).resolve().parents[1] / "fixtures" / "thywill" / "text_archives"
+
+
+def attach(client, record, name):
+    form = {"action": "attach_to_user", "_selected_action": [record.pk], "confirm": "yes", "user": name}
+    return client.post(QUARANTINE, form, follow=True)
+
+
+def test_an_unregistered_name_is_attached_to_the_person_it_is_and_undo_takes_it_back(staff):
+    call_command("import_archives", str(THYWILL), "--execute", stdout=StringIO())
+    record = Quarantine.objects.get(reason="unregistered_user", payload__username_key="mary")
+    mary, mary_ann = User.objects.get(username_key="mary"), User.objects.get(username_key="mary ann")
+    marys_events = Activity.objects.filter(actor=mary).count()
+    assert marys_events
+    before = rows()
+
+    page = staff.post(QUARANTINE, {"action": "attach_to_user", "_selected_action": [record.pk]}).content.decode()
+    assert "Whom does it belong to?" in page
+    response = attach(staff, record, "Mary Ann")
+
+    assert "Attached #" in re.sub(r"<[^>]+>", "", response.content.decode())
+    record.refresh_from_db()
+    mary.refresh_from_db()
+    assert (record.status, mary.merged_into) == ("resolved", mary_ann)
+    assert not Activity.objects.filter(actor=mary).exists()
+    journal = RepairJournal.objects.get(kind="merge")
+
+    services.undo_repair(journal_id=journal.pk)
+
+    record.refresh_from_db()
+    assert record.status == "open"
+    assert rows()[1:] == before[1:]
+
+
+def test_a_record_no_app_can_attach_says_so_and_changes_nothing(staff):
+    call_command("import_archives", str(THYWILL), "--execute", stdout=StringIO())
+    record = Quarantine.objects.filter(reason="placeholder_actor").first()
+    before = rows()
+
+    page = attach(staff, record, "Mary Ann").content.decode()
+
+    assert "Records of reason placeholder_actor cannot be attached to a user yet" in page
+    assert rows() == before
+    record.refresh_from_db()
+    assert record.status == "open"
+
+
+def test_attaching_to_nobody_is_a_form_error(staff):
+    call_command("import_archives", str(THYWILL), "--execute", stdout=StringIO())
+    record = Quarantine.objects.get(reason="unregistered_user", payload__username_key="mary")
+    page = attach(staff, record, "Nobody At All").content.decode()
+    assert "No user is called or has the id &#x27;Nobody At All&#x27;." in page
