@@ -1,7 +1,10 @@
 """Test settings: the real settings with a fast hasher, in-memory email, and plain HTTP."""
 
 from .settings import *  # noqa: F403
-from .settings import BASE_DIR, DATABASES, STORAGES, env
+from .settings import BASE_DIR, DATABASES, INSTALLED_APPS, STORAGES, env
+
+# Models with every kind of relation a merge must handle (tests/mergeapp); never installed outside tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.mergeapp"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
@@ -59,6 +60,15 @@ class Reassign:
 
     updates: dict = field(default_factory=dict)
     name = "reassign"
+
+
+@dataclass(frozen=True)
+class MergeRecords:
+    """Merge the loser's conflicting row into the row it collides with, by this same engine: its own relations
+    move (with their policies), it stays as a tombstone on the loser. For rows that are themselves records with
+    a `merged_into` field, e.g. a user's one onboarding session."""
+
+    name = "merge_records"
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,7 @@ class Relation:
     field: str  # the field's name
     attname: str  # its column attribute, e.g. actor_id
     content_type_field: str | None = None  # for a generic foreign key: the content type's attname
+    target: type[models.Model] | None = None  # for a generic foreign key: the merged model its rows point at
     policy: object = None
     move: list = field(default_factory=list)  # pks of rows that simply move
     conflicts: list[Conflict] = field(default_factory=list)
@@ -268,7 +279,13 @@ def relations_to(model) -> list[Relation]:
                 ct = other._meta.get_field(private.ct_field)
                 fk = other._meta.get_field(private.fk_field)
                 relations.append(
-                    Relation(model=other, field=private.name, attname=fk.attname, content_type_field=ct.attname)
+                    Relation(
+                        model=other,
+                        field=private.name,
+                        attname=fk.attname,
+                        content_type_field=ct.attname,
+                        target=model,
+                    )
                 )
     unique = {}
     for relation in relations:
@@ -277,13 +294,12 @@ def relations_to(model) -> list[Relation]:
 
 
 def _rows(relation: Relation, pks: list) -> models.QuerySet:
+    """The relation's rows that point at `pks` (for a generic key: with the merged model's content type)."""
     manager = relation.model._base_manager
     if relation.content_type_field:
-        from django.contrib.contenttypes.models import ContentType
-
-        owner = relation.content_type_field
-        return manager.filter(**{f"{relation.attname}__in": [str(pk) for pk in pks]}).filter(
-            **{owner: ContentType.objects.get_for_model(relation.model).pk}
+        content_type = ContentType.objects.get_for_model(relation.target, for_concrete_model=False)
+        return manager.filter(
+            **{f"{relation.attname}__in": [str(pk) for pk in pks], relation.content_type_field: content_type.pk}
         )
     return manager.filter(**{f"{relation.attname}__in": pks})
 
@@ -318,6 +334,8 @@ def _find_rows(relation: Relation, model, survivor_pk, loser_pks: list, refusals
     relation.conflicts = list(conflicts.values())
     relation.move = [pk for pk in rows if pk not in conflicts]
     relation.owners = rows
+    if isinstance(relation.policy, MergeRecords) and not hasattr(relation.model, "merged_into"):
+        refusals.append(f"{relation.label}: merge_records needs {relation.model._meta.label_lower}.merged_into.")
     if relation.conflicts and relation.policy is None:
         sample = "; ".join(f"{relation.model._meta.label_lower} {c.pk}: {c.why}" for c in relation.conflicts[:5])
         refusals.append(
@@ -379,25 +397,7 @@ def execute_merge(
         actor=acting_user,
         description=description or f"merge {label} {', '.join(map(str, plan.loser_pks))} into {plan.survivor_pk}",
     )
-    journal_rows = []
-    for relation in fresh.relations:
-        if isinstance(relation.policy, Keep) or not (relation.move or relation.conflicts):
-            continue
-        journal_rows += _resolve_conflicts(journal, relation, plan.survivor_pk)
-        journal_rows += _move(journal, relation, plan.survivor_pk, plan.loser_pks)
-    if fresh.take:
-        before = {name: getattr(by_pk[plan.survivor_pk], name) for name in fresh.take}
-        after = {name: getattr(by_pk[pk], name) for name, pk in fresh.take.items()}
-        model._base_manager.filter(pk=plan.survivor_pk).update(**after)
-        journal_rows.append(_update_row(journal, label, model, plan.survivor_pk, before, after))
-    tombstone = {"merged_into_id": plan.survivor_pk}
-    if any(f.name == "is_active" for f in model._meta.concrete_fields):
-        tombstone["is_active"] = False
-    for pk in plan.loser_pks:
-        record = by_pk[pk]
-        before = {name: getattr(record, name) for name in tombstone}
-        model._base_manager.filter(pk=pk).update(**tombstone)
-        journal_rows.append(_update_row(journal, label, model, pk, before, tombstone))
+    journal_rows = _apply(journal, fresh, by_pk)
     for change in also:
         if not change.model._base_manager.filter(pk=change.pk, **change.before).update(**change.after):
             raise ValidationError(
@@ -411,6 +411,32 @@ def execute_merge(
     journal.summary = {"model": label, "survivor": plan.survivor_pk, "losers": plan.loser_pks, "plan": fresh.lines()}
     journal.save(update_fields=["status", "finished_at", "summary"])
     return journal
+
+
+def _apply(journal, plan: MergePlan, by_pk: dict) -> list[RepairChange]:
+    """Do what a checked plan says; the journal rows, in the order undo must reverse."""
+    model, label = plan.model, plan.model._meta.label_lower
+    journal_rows = []
+    for relation in plan.relations:
+        if isinstance(relation.policy, Keep) or not (relation.move or relation.conflicts):
+            continue
+        journal_rows += _resolve_conflicts(journal, relation, plan.survivor_pk)
+        journal_rows += _move(journal, relation, plan.survivor_pk, plan.loser_pks)
+    fresh = plan
+    if fresh.take:
+        before = {name: getattr(by_pk[plan.survivor_pk], name) for name in fresh.take}
+        after = {name: getattr(by_pk[pk], name) for name, pk in fresh.take.items()}
+        model._base_manager.filter(pk=plan.survivor_pk).update(**after)
+        journal_rows.append(_update_row(journal, label, model, plan.survivor_pk, before, after))
+    tombstone = {"merged_into_id": plan.survivor_pk}
+    if any(f.name == "is_active" for f in model._meta.concrete_fields):
+        tombstone["is_active"] = False
+    for pk in plan.loser_pks:
+        record = by_pk[pk]
+        before = {name: getattr(record, name) for name in tombstone}
+        model._base_manager.filter(pk=pk).update(**tombstone)
+        journal_rows.append(_update_row(journal, label, model, pk, before, tombstone))
+    return journal_rows
 
 
 def _move(journal, relation: Relation, survivor_pk, loser_pks: list) -> list[RepairChange]:
@@ -453,6 +479,8 @@ def _resolve_conflicts(journal, relation: Relation, survivor_pk) -> list[RepairC
     pks = [c.pk for c in relation.conflicts]
     if isinstance(policy, Reassign):
         return _reassign(journal, relation, survivor_pk, pks, policy.updates)
+    if isinstance(policy, MergeRecords):
+        return _merge_records(journal, relation)
     rows = []
     if isinstance(policy, MergeFields):
         rows += _merge_fields(journal, relation, policy)
@@ -460,6 +488,21 @@ def _resolve_conflicts(journal, relation: Relation, survivor_pk) -> list[RepairC
         rows += _delete_rows(journal, relation, pks)
         return rows
     raise ValidationError(f"{relation.label}: unknown merge policy {policy!r}.")
+
+
+def _merge_records(journal, relation: Relation) -> list[RepairChange]:
+    """Each conflicting row merged into the row it collides with (a nested merge in the same journal)."""
+    model = relation.model
+    rows = []
+    for conflict in relation.conflicts:
+        if conflict.keeper is None:
+            raise ValidationError(f"{relation.label} {conflict.pk}: {conflict.why}; there is nothing to merge it into.")
+        records = model._base_manager.select_for_update().in_bulk([conflict.keeper, conflict.pk])
+        plan = plan_merge(survivor=records[conflict.keeper], losers=[records[conflict.pk]])
+        if not plan.ok:
+            raise ValidationError(f"{relation.label}: {' '.join(plan.refusals)} Nothing was merged.")
+        rows += _apply(journal, plan, records)
+    return rows
 
 
 def _reassign(journal, relation, survivor_pk, pks, updates) -> list[RepairChange]:
