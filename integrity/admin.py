@@ -34,7 +34,7 @@ class QuarantineAdmin(admin.ModelAdmin):
 
 class RepairChangeInline(admin.TabularInline):
     model = RepairChange
-    fields = ["check_name", "model", "object_pk", "action", "before", "after"]
+    fields = ["check_name", "model", "object_pk", "action", "undo", "before", "after"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -43,6 +43,10 @@ class RepairChangeInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="undo does")
+    def undo(self, change):
+        return change.undo_description()
 
 
 @admin.register(RepairJournal)

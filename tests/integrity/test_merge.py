@@ -1,9 +1,13 @@
 """integrity.merge on users: every relation found, rows moved in bulk, conflicts by policy, tombstones, undo."""
 
+from io import StringIO
+
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -260,3 +264,33 @@ def test_doctor_finds_rows_made_after_a_merge_that_point_at_the_tombstone_and_he
     services.undo_repair(journal_id=journal.pk)
     late.refresh_from_db()
     assert late.actor == loser
+
+
+def test_the_merge_command_prints_the_plan_and_merges_only_with_execute(pair):
+    grace, loser = pair
+    out = StringIO()
+    call_command("merge", "accounts.user", "Grace Lee", "GraceLee", stdout=out)
+    assert "accounts.user_groups.user: 1 row(s) to move, 1 in conflict (collapse)" in out.getvalue()
+    assert "Dry run: nothing changed." in out.getvalue()
+    loser.refresh_from_db()
+    assert loser.merged_into is None
+
+    out = StringIO()
+    call_command("merge", "accounts.user", str(grace.pk), loser.external_id, "--execute", stdout=out)
+    loser.refresh_from_db()
+    assert loser.merged_into == grace
+    journal = RepairJournal.objects.get(kind="merge")
+    assert f"Undo it with: manage.py undo_repair {journal.pk}" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope.model", "1", "2"], "nope.model: no such model"),
+        (["accounts.user", "Grace Lee", "Nobody"], "accounts.user 'Nobody': no such record."),
+        (["accounts.user", "Grace Lee", "Grace Lee"], "cannot be merged into itself"),
+    ],
+)
+def test_the_merge_command_refuses_bad_input_clearly(pair, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("merge", *args, stdout=StringIO())
