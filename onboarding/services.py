@@ -37,6 +37,11 @@ def get_session(*, user: User) -> OnboardingSession:
     return session
 
 
+def session_for_user(user: User) -> OnboardingSession:
+    """Read-only: the user's session, or an unsaved fresh one (step 1) when they have not started."""
+    return OnboardingSession.objects.filter(user=user).first() or OnboardingSession(user=user)
+
+
 def _reach_step(session: OnboardingSession, step: int) -> None:
     """Move the resume point forward to `step` (never back): a conditional update, safe under races."""
     step = min(step, STEP_COUNT)
