@@ -48,11 +48,11 @@ def refusal(address: str, allowed: list) -> str | None:
         return None
     for kind, flag in [
         ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("private", ip.is_private),
-        ("multicast", ip.is_multicast),
         ("unspecified", ip.is_unspecified),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
         ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
     ]:
         if flag:
             return f"{ip} is a {kind} address"

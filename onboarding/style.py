@@ -135,10 +135,13 @@ def profile(stats: dict) -> dict:
     expertise = {"simple": "beginner", "moderate": "intermediate", "advanced": "advanced", "expert": "expert"}[
         complexity
     ]
-    dominant_person = max(
-        [("first person", person["first"]), ("second person", person["second"]), ("third person", person["third"])],
-        key=lambda kv: kv[1],
-    )[0]
+    if person["first"] + person["second"] < 0.005:
+        dominant_person = "third person"  # impersonal text: no I, we or you to speak of
+    else:
+        dominant_person = max(
+            [("first person", person["first"]), ("second person", person["second"]), ("third person", person["third"])],
+            key=lambda kv: kv[1],
+        )[0]
     voice = _band(stats["passive_share"], [(0.1, "active"), (0.25, "mostly active")], "passive-heavy")
     contractions = markers["contractions_per_100_words"]
     if contractions >= 1.5 or person["second"] >= 0.03:
