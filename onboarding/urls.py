@@ -1,6 +1,7 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from onboarding import views
+from onboarding import api, views
 
 app_name = "onboarding"
 
@@ -12,4 +13,17 @@ urlpatterns = [
     path("onboarding/keys/<slug:provider>/remove/", views.remove_key, name="remove_key"),
     path("onboarding/analyses/<int:pk>/", views.analysis_detail, name="analysis"),
     path("onboarding/analyses/<int:pk>/use/", views.use_analysis, name="use_analysis"),
+    # The JSON API.
+    path(
+        "api/onboarding/style-detection/complete",
+        api.CompleteStyleDetection.as_view(),
+        name="api_style_detection_complete",
+    ),
+    path("api/onboarding/style-detection/check-existing", api.CheckExisting.as_view(), name="api_check_existing"),
+    path("api/onboarding/style-detection/analysis/<int:pk>", api.AnalysisDetail.as_view(), name="api_analysis"),
+    path("api/onboarding/style-detection/session-analyses", api.SessionAnalyses.as_view(), name="api_session_analyses"),
+    path("api/onboarding/summary", api.Summary.as_view(), name="api_summary"),
+    # The OpenAPI schema of the project's API (drf-spectacular) and its Swagger UI.
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="onboarding:api_schema"), name="api_docs"),
 ]
