@@ -173,9 +173,18 @@ SPECTACULAR_SETTINGS = {
 }
 # The website analyzer: a dotted path to a class with analyze(url) and analyze_text(text) (onboarding.analyzer).
 CAIRN_ONBOARDING_ANALYZER = env.str("CAIRN_ONBOARDING_ANALYZER", default="onboarding.analyzer.StatisticalAnalyzer")
+import ipaddress  # noqa: E402  (kept inside the onboarding block)
+
 # Networks the analyzer may fetch from although they are private, loopback or link-local (CIDRs,
 # comma-separated). Empty in production: a user-supplied URL never reaches an internal address.
 CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS = env.list("CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS", default=[])
+for _network in CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS: {_network!r} is not a network (e.g. 10.0.0.0/8)"
+        ) from exc
 CAIRN_ONBOARDING_FETCH_TIMEOUT = env.float("CAIRN_ONBOARDING_FETCH_TIMEOUT", default=10.0)
 CAIRN_ONBOARDING_FETCH_MAX_BYTES = env.int("CAIRN_ONBOARDING_FETCH_MAX_BYTES", default=2 * 1024 * 1024)
 CAIRN_ONBOARDING_FETCH_MAX_REDIRECTS = env.int("CAIRN_ONBOARDING_FETCH_MAX_REDIRECTS", default=5)

@@ -11,6 +11,7 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 __all__ = ["InvalidToken", "decrypt", "encrypt", "is_primary", "key_ring", "mask", "rotate"]
 
@@ -28,10 +29,12 @@ def key_ring() -> MultiFernet:
     return MultiFernet([Fernet(key) for key in _keys()])
 
 
+@sensitive_variables()
 def encrypt(plaintext: str) -> str:
     return key_ring().encrypt(plaintext.encode()).decode()
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     """The plaintext; raises InvalidToken when no key of the ring opens it."""
     return key_ring().decrypt(token.encode()).decode()
@@ -46,6 +49,7 @@ def is_primary(token: str) -> bool:
     return True
 
 
+@sensitive_variables()
 def rotate(token: str) -> str:
     """The same secret encrypted with the newest key; raises InvalidToken when no key opens it."""
     return key_ring().rotate(token.encode()).decode()
@@ -54,6 +58,7 @@ def rotate(token: str) -> str:
 MASK_MIN_LENGTH = 12
 
 
+@sensitive_variables()
 def mask(secret: str) -> str:
     """`AIza…9x2Q`: the first and last four characters. A short secret would be shown whole that way, so
     it is masked completely."""

@@ -66,7 +66,8 @@ def _identity(style: dict, description: str) -> str:
         first = description.strip().split(".")[0][:160]
         return f"The voice of {first}"
     if style:
-        return f"A {style.get('tone', 'clear')}, {style.get('formality', 'neutral')} writer"
+        tone = style.get("tone", "clear")
+        return f"{'An' if tone[:1].lower() in 'aeiou' else 'A'} {tone}, {style.get('formality', 'neutral')} writer"
     return "A clear, helpful writer"
 
 

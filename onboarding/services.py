@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from onboarding import crypto, persona
@@ -74,6 +75,7 @@ def finish_onboarding(*, user: User) -> OnboardingSession:
 # --- step 1: API keys -----------------------------------------------------------------------------------------
 
 
+@sensitive_variables("key")
 @transaction.atomic
 def save_api_key(*, user: User, provider: str, key: str) -> ApiKey:
     """Add or replace the user's key for a provider; it is stored encrypted only."""
@@ -104,6 +106,9 @@ def api_keys_for_user(user: User):
 # --- step 2: website ------------------------------------------------------------------------------------------
 
 
+URL_MAX_LENGTH = 2000
+
+
 def clean_url(raw: str) -> str:
     """The url_key of a URL typed by a user, or ValidationError saying what is wrong with it."""
     if not raw or not raw.strip():
@@ -114,6 +119,8 @@ def clean_url(raw: str) -> str:
         hostname, _ = parts.hostname, parts.port  # .port raises ValueError for a bad port
     except ValueError:
         hostname = None
+    if len(key) > URL_MAX_LENGTH:
+        raise ValidationError(f"That address is too long (at most {URL_MAX_LENGTH} characters).")
     plausible = hostname and ("." in hostname or ":" in hostname or hostname == "localhost")
     if not plausible or any(ch.isspace() for ch in key):
         raise ValidationError(f"{raw.strip()!r} is not a website address (e.g. example.com).")

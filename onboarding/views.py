@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from onboarding import services
@@ -59,6 +60,7 @@ def wizard(request):
     return _to_step(services.reached_step(services.session_for_user(request.user)))
 
 
+@sensitive_post_parameters("key")  # an error report never shows a submitted API key
 @require_http_methods(["GET", "POST"])
 def step(request, step):
     if not 1 <= step <= STEP_COUNT:

@@ -209,3 +209,15 @@ def test_the_summary_page_uses_a_constant_number_of_queries(alice, user, django_
         ApiKeyFactory(session=session, provider=provider)
     with django_assert_max_num_queries(14):
         alice.get("/onboarding/step/6/")
+
+
+def test_a_submitted_key_is_hidden_from_error_reports(alice):
+    response = alice.post("/onboarding/step/1/", {"action": "save", "provider": "gemini", "key": GEMINI})
+    assert response.wsgi_request.sensitive_post_parameters == ("key",)
+
+
+def test_a_url_too_long_to_store_is_a_field_error(alice, user):
+    at_step(user, 2)
+    response = alice.post("/onboarding/step/2/", {"action": "analyze", "url": "example.com/" + "a" * 1985})
+    assert response.status_code == 200
+    assert "too long" in response.content.decode()
