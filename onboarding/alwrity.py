@@ -372,13 +372,16 @@ def plan_import(*, tables: dict[str, list[dict]], files: list[ProgressFile], fil
                 resolved[table][user_id].append(row)
 
     files_by_user = {f.user_id: f for f in files}
+    sessions_by_user = defaultdict(list)
+    for row in tables["onboarding_sessions"]:
+        sessions_by_user[str(row["user_id"])].append(row)
     users = {}
     for user_id in known:
         plan = UserPlan(external_id=user_id)
         file = files_by_user.get(user_id)
         progress = file if file is not None and file.data is not None else None
         plan.json_file = file.name if file else None
-        user_sessions = [r for r in tables["onboarding_sessions"] if str(r["user_id"]) == user_id]
+        user_sessions = sessions_by_user[user_id]
         plan.legacy_sessions = [r["id"] for r in user_sessions]
         merged["duplicate sessions"] += max(len(user_sessions) - 1, 0)
         _plan_keys(plan, resolved["api_keys"][user_id], progress, tz, merged)
