@@ -141,11 +141,27 @@ def _connect(db: str):
         path = unquote(db[len("sqlite:///") :])
     if not Path(path).is_file():
         raise LegacyInputError(f"--db {db}: no such file.")
+    uri = Path(path).resolve().as_uri()
     try:
-        connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return _open_sqlite(f"{uri}?mode=ro")
+    except sqlite3.OperationalError:
+        # A WAL database in a folder we may not write to cannot be opened read-only (SQLite wants its -shm
+        # file); an import reads a copy at rest, so open it as immutable instead.
+        try:
+            return _open_sqlite(f"{uri}?immutable=1")
+        except sqlite3.DatabaseError as error:
+            raise LegacyInputError(f"--db {db}: cannot be read as a SQLite database ({error}).") from None
     except sqlite3.DatabaseError as error:
         raise LegacyInputError(f"--db {db}: not a SQLite database ({error}).") from None
+
+
+def _open_sqlite(uri: str):
+    connection = sqlite3.connect(uri, uri=True)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError:
+        connection.close()
+        raise
     return connection
 
 

@@ -374,3 +374,18 @@ def test_an_unreadable_database_is_a_command_error(tmp_path):
     (tmp_path / "bad.db").write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(CommandError, match="not a SQLite database"):
         call_command("import_alwrity", "--db", str(tmp_path / "bad.db"), "--json-dir", str(tmp_path), stdout=StringIO())
+
+
+def test_a_database_that_cannot_be_opened_read_only_is_read_as_immutable(tmp_path, monkeypatch):
+    import sqlite3
+
+    write_db(tmp_path / "a.db", onboarding_sessions=[session(1, ALICE)])
+    real_connect = sqlite3.connect
+
+    def connect(database, *args, **kwargs):
+        if "mode=ro" in str(database):
+            raise sqlite3.OperationalError("unable to open database file")
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    assert alwrity.read_database(str(tmp_path / "a.db"))["onboarding_sessions"][0]["user_id"] == ALICE

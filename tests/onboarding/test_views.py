@@ -221,3 +221,15 @@ def test_a_url_too_long_to_store_is_a_field_error(alice, user):
     response = alice.post("/onboarding/step/2/", {"action": "analyze", "url": "example.com/" + "a" * 1985})
     assert response.status_code == 200
     assert "too long" in response.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_the_website_step_lists_analyses_in_a_constant_number_of_queries(
+    alice, user, count, django_assert_max_num_queries
+):
+    session = at_step(user, 2)
+    for n in range(count):
+        WebsiteAnalysisFactory(session=session, url=f"https://site{n}.example")
+    with django_assert_max_num_queries(12):
+        page = alice.get("/onboarding/step/2/")
+    assert page.content.decode().count("onboarding/analyses/") >= count
