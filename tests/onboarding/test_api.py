@@ -3,20 +3,10 @@ import pytest
 from onboarding.models import WebsiteAnalysis
 from tests.onboarding.factories import ApiKeyFactory, OnboardingSessionFactory, WebsiteAnalysisFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_analyzer")]
 
 GEMINI = "AIza" + "ApiTestKeyApiTestKeyApiTestKey" + "A" + "9x2Q"
 API = "/api/onboarding"
-
-
-@pytest.fixture(autouse=True)
-def fake_analyzer(settings):
-    settings.CAIRN_ONBOARDING_ANALYZER = "tests.onboarding.fakes.FakeAnalyzer"
-
-
-@pytest.fixture
-def alice(client_for, user):
-    return client_for(user)
 
 
 def test_complete_analyzes_and_stores_one_row_per_url_key(alice, user):

@@ -1,8 +1,7 @@
 """The whole wizard in headless Chromium (Playwright with Debian's chromium; no browser download)."""
 
 import os
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -32,15 +31,10 @@ class Quiet(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def website(settings):
+def website(settings, serve):
     """A saved page served locally; the analyzer may fetch from loopback in this test only."""
     settings.CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/bakery_blog.html"
-    server.shutdown()
-    server.server_close()
+    return serve(Quiet) + "/bakery_blog.html"
 
 
 @pytest.fixture

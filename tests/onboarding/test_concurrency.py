@@ -5,46 +5,17 @@ PostgreSQL.
 """
 
 import json
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from onboarding.models import OnboardingSession, WebsiteAnalysis
+from tests.accounts.test_concurrency import _run_concurrently
 from tests.onboarding.factories import ApiKeyFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_analyzer")]
 
 THREADS = 6
-
-
-@pytest.fixture(autouse=True)
-def fake_analyzer(settings):
-    settings.CAIRN_ONBOARDING_ANALYZER = "tests.onboarding.fakes.FakeAnalyzer"
-
-
-def _run_concurrently(work, count):
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list = []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work(index)
-        except Exception as error:  # reported below; a thread must not swallow a failure
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
 
 
 def test_concurrent_completes_for_one_url_leave_one_analysis(user):

@@ -11,19 +11,9 @@ from tests.onboarding.factories import (
     WebsiteAnalysisFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_analyzer")]
 
 GEMINI = "AIza" + "ViewTestKeyViewTestKeyViewTest" + "K" + "9x2Q"
-
-
-@pytest.fixture(autouse=True)
-def fake_analyzer(settings):
-    settings.CAIRN_ONBOARDING_ANALYZER = "tests.onboarding.fakes.FakeAnalyzer"
-
-
-@pytest.fixture
-def alice(client_for, user):
-    return client_for(user)
 
 
 def messages_of(response) -> list[str]:
