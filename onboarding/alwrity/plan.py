@@ -1,49 +1,26 @@
-"""Read ALwrity's legacy onboarding data and plan its import, exactly as legacy/alwrity.md Part B says.
-
-Pure: reads the legacy database (read-only) and the JSON folder, touches no Cairn table. `plan_import()`
-returns one `UserPlan` per known user (B2) and the records that cannot be attached (B9); the importer
-(onboarding.importer) writes them. Plaintext API keys live only in `UserPlan.api_keys`: every printable
-form (`describe()`, quarantine payloads, errors) masks them.
+"""Plan the import of ALwrity's data exactly as legacy/alwrity.md Part B says: users (B2), the resolution of
+each child row (B4), url_key groups and the field merge (B5, B6), keys (B7), preferences, persona,
+completion and step (B8), and the records that cannot be attached (B9). Pure: touches no Cairn table.
+Plaintext API keys live only in UserPlan.api_keys; every printable form masks them.
 """
 
 import hashlib
-import json
-import os
-import re
-import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
+from onboarding.alwrity.read import (
+    TABLES,
+    ProgressFile,
+    Quarantined,
+    as_int,
+    is_numeric,
+    parse_time,
+)
 from onboarding.crypto import mask
 from onboarding.normalize import url_key
 
-TABLES = {
-    "onboarding_sessions": ["id", "user_id", "current_step", "progress", "started_at", "updated_at"],
-    "api_keys": ["id", "session_id", "provider", "key", "created_at", "updated_at"],
-    "website_analyses": [
-        "id", "session_id", "website_url", "status", "created_at", "updated_at", "writing_style",
-        "content_characteristics", "target_audience", "content_type", "recommended_settings", "crawl_result",
-        "style_patterns", "style_guidelines",
-    ],
-    "research_preferences": [
-        "id", "session_id", "research_depth", "content_types", "auto_research", "factual_content", "created_at",
-        "updated_at",
-    ],
-    "persona_data": [
-        "id", "session_id", "core_persona", "platform_personas", "quality_metrics", "selected_platforms",
-        "created_at", "updated_at",
-    ],
-}  # fmt: skip
-JSON_COLUMNS = {
-    "writing_style", "content_characteristics", "target_audience", "content_type", "recommended_settings",
-    "crawl_result", "style_patterns", "style_guidelines", "content_types", "core_persona", "platform_personas",
-    "quality_metrics", "selected_platforms",
-}  # fmt: skip
-TIME_COLUMNS = {"started_at", "updated_at", "created_at"}
 ANALYSIS_FIELDS = [
     "writing_style", "content_characteristics", "target_audience", "content_type", "recommended_settings",
     "crawl_result", "style_patterns", "style_guidelines",
@@ -51,24 +28,15 @@ ANALYSIS_FIELDS = [
 JSON_STYLE_FIELDS = ["writing_style", "content_characteristics", "target_audience", "content_type",
                      "recommended_settings", "style_patterns"]  # fmt: skip
 GUIDELINE_KEYS = [
-    "guidelines", "best_practices", "avoid_elements", "content_strategy", "ai_generation_tips",
-    "competitive_advantages", "content_calendar_suggestions",
+    "guidelines",
+    "best_practices",
+    "avoid_elements",
+    "content_strategy",
+    "ai_generation_tips",
+    "competitive_advantages",
+    "content_calendar_suggestions",
 ]  # fmt: skip
-GLOBAL_FILE = ".onboarding_progress.json"
-USER_FILE = re.compile(r"\.onboarding_progress_(.+)\.json", re.DOTALL)
-SHARED_KEY_CUTOFF = datetime(2025, 10, 2)
-SOURCE = {
-    "onboarding_sessions": "alwrity:onboarding_sessions",
-    "api_keys": "alwrity:api_keys",
-    "website_analyses": "alwrity:website_analyses",
-    "research_preferences": "alwrity:research_preferences",
-    "persona_data": "alwrity:persona_data",
-    "json": "alwrity:json",
-}
-
-
-class LegacyInputError(Exception):
-    """The inputs cannot be read at all (not a database, a missing table or column, no such folder)."""
+SHARED_KEY_CUTOFF = datetime(2025, 10, 2)  # B4: key 1 before this is the E0 constant
 
 
 # --- keys of the five eras (A2) -------------------------------------------------------------------------------
@@ -80,194 +48,6 @@ def h1(user_id: str) -> int:
 
 def h2(user_id: str) -> int:
     return int(hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:15], 16)
-
-
-def is_numeric(user_id) -> bool:
-    return user_id is None or not str(user_id).strip() or re.fullmatch(r"[0-9]+", str(user_id)) is not None
-
-
-# --- reading --------------------------------------------------------------------------------------------------
-
-
-def _json(value):
-    """A JSON column: the text `null` and SQL NULL are both None (A4.1)."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        value = bytes(value).decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value  # kept as stored rather than lost
-    return value
-
-
-def _time(value) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
-        return None
-
-
-def _int(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
-        return int(value.strip())
-    return None
-
-
-def _connect(db: str):
-    """A read-only DB-API connection to a SQLite file/URL or a PostgreSQL URL."""
-    if db.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        try:
-            connection = psycopg.connect(db, autocommit=False)
-        except psycopg.Error as error:
-            raise LegacyInputError(f"--db: cannot connect to PostgreSQL ({type(error).__name__}).") from None
-        connection.read_only = True
-        return connection
-    path = db
-    if db.startswith("sqlite:///"):  # SQLAlchemy's form: sqlite:///relative/path, sqlite:////absolute/path
-        path = unquote(db[len("sqlite:///") :])
-    if not Path(path).is_file():
-        raise LegacyInputError(f"--db {db}: no such file.")
-    uri = Path(path).resolve().as_uri()
-    try:
-        return _open_sqlite(f"{uri}?mode=ro")
-    except sqlite3.OperationalError:
-        # A WAL database in a folder we may not write to cannot be opened read-only (SQLite wants its -shm
-        # file); an import reads a copy at rest, so open it as immutable instead.
-        try:
-            return _open_sqlite(f"{uri}?immutable=1")
-        except sqlite3.DatabaseError as error:
-            raise LegacyInputError(f"--db {db}: cannot be read as a SQLite database ({error}).") from None
-    except sqlite3.DatabaseError as error:
-        raise LegacyInputError(f"--db {db}: not a SQLite database ({error}).") from None
-
-
-def _open_sqlite(uri: str):
-    connection = sqlite3.connect(uri, uri=True)
-    try:
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError:
-        connection.close()
-        raise
-    return connection
-
-
-def read_database(db: str) -> dict[str, list[dict]]:
-    """Every row of the five tables, by column name (extra columns and tables are ignored), decoded."""
-    connection = _connect(db)
-    tables = {}
-    try:
-        for table, columns in TABLES.items():
-            cursor = connection.cursor()
-            try:
-                cursor.execute(f'SELECT * FROM "{table}" WHERE 1 = 0')
-                present = {d[0] for d in cursor.description}
-            except Exception as error:
-                raise LegacyInputError(f"--db: table {table} cannot be read ({type(error).__name__}).") from None
-            finally:
-                if hasattr(connection, "rollback"):
-                    connection.rollback()
-            missing = [c for c in columns if c not in present]
-            if missing:
-                raise LegacyInputError(f"--db: table {table} has no column {', '.join(missing)}.")
-            cursor = connection.cursor()
-            cursor.execute("SELECT " + ", ".join(f'"{c}"' for c in columns) + f' FROM "{table}" ORDER BY "id"')
-            rows = []
-            for values in cursor.fetchall():
-                row = dict(zip(columns, values, strict=True))
-                for column in columns:
-                    if column in JSON_COLUMNS:
-                        row[column] = _json(row[column])
-                    elif column in TIME_COLUMNS:
-                        row[column] = _time(row[column])
-                rows.append(row)
-            tables[table] = rows
-    finally:
-        connection.close()
-    return tables
-
-
-@dataclass
-class ProgressFile:
-    name: str
-    user_id: str
-    size: int
-    data: dict | None  # None: unreadable
-    error: str = ""
-
-    def step(self, number: int) -> dict | None:
-        for step in self.data.get("steps", []) if self.data else []:
-            if isinstance(step, dict) and step.get("step_number") == number:
-                return step
-        return None
-
-    def completed_step(self, number: int) -> dict | None:
-        step = self.step(number)
-        return step if step is not None and step.get("status") == "completed" else None
-
-
-def read_json_dir(json_dir: str) -> tuple[list[ProgressFile], list["Quarantined"]]:
-    """The per-user progress files of non-numeric ids (readable or not), and the quarantined files (B1)."""
-    folder = Path(json_dir)
-    if not folder.is_dir():
-        raise LegacyInputError(f"--json-dir {json_dir}: no such folder.")
-    files, quarantined = [], []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if not entry.is_file(follow_symlinks=False):
-            continue
-        size = entry.stat(follow_symlinks=False).st_size
-        if entry.name == GLOBAL_FILE:
-            quarantined.append(Quarantined("json", "global_progress_file", {"legacy_id": entry.name, "size": size}))
-            continue
-        match = USER_FILE.fullmatch(entry.name)
-        if not match:
-            continue
-        user_id = match.group(1)
-        if is_numeric(user_id):
-            payload = {"legacy_id": entry.name, "user_id": user_id, "size": size}
-            quarantined.append(Quarantined("json", "numeric_user_id", payload))
-            continue
-        data, error = None, ""
-        try:
-            data = json.loads(Path(entry.path).read_bytes().decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            error = f"not UTF-8 (byte {exc.start})"
-        except ValueError as exc:
-            error = f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        if data is not None and not (isinstance(data, dict) and isinstance(data.get("steps"), list)):
-            data, error = None, "not an object with a steps list"
-        if data is None:
-            payload = {"legacy_id": entry.name, "user": user_id, "size": size, "error": error}
-            quarantined.append(Quarantined("json", "unreadable_json", payload))
-        files.append(ProgressFile(name=entry.name, user_id=user_id, size=size, data=data, error=error))
-    return files, quarantined
-
-
-# --- the plan -------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Quarantined:
-    table: str  # a TABLES key or "json"
-    reason: str
-    payload: dict
-
-    @property
-    def source(self) -> str:
-        return SOURCE[self.table]
 
 
 @dataclass
@@ -354,7 +134,7 @@ def plan_import(*, tables: dict[str, list[dict]], files: list[ProgressFile], fil
     def resolve(table: str, row: dict) -> str | None:
         """B4: the user a child row belongs to, or None after quarantining it with the reason."""
         raw = row["session_id"]
-        value = _int(raw)
+        value = as_int(raw)
         payload = {"legacy_id": row["id"], "table": table, "session_id": raw}
         reason = None
         if raw is None or value is None:
@@ -536,7 +316,7 @@ def _plan_persona(plan: UserPlan, rows: list[dict], progress, tz, merged: Counte
     json_core = data.get("corePersona") if isinstance(data, dict) else None
     json_time = None
     if isinstance(json_core, dict) and json_core:
-        json_time = _time(step.get("completed_at")) or _time(progress.data.get("last_updated"))
+        json_time = parse_time(step.get("completed_at")) or parse_time(progress.data.get("last_updated"))
     else:
         data = None
     use_json = data is not None and (
@@ -572,13 +352,13 @@ def _plan_completion(plan: UserPlan, user_sessions: list[dict], progress, tz) ->
     evidence = []  # (time, label)
     if progress is not None:
         step6 = progress.completed_step(6)
-        last_updated = _time(progress.data.get("last_updated"))
+        last_updated = parse_time(progress.data.get("last_updated"))
         if step6 is not None:
-            evidence.append((_time(step6.get("completed_at")) or last_updated, "json step 6"))
+            evidence.append((parse_time(step6.get("completed_at")) or last_updated, "json step 6"))
         if progress.data.get("is_completed") is True:
-            evidence.append((_time(progress.data.get("completed_at")) or last_updated, "json is_completed"))
+            evidence.append((parse_time(progress.data.get("completed_at")) or last_updated, "json is_completed"))
     for row in user_sessions:
-        step, done = _int(row["current_step"]), row["progress"]
+        step, done = as_int(row["current_step"]), row["progress"]
         if (step is not None and step >= 6) or (isinstance(done, int | float) and done >= 100):
             label = f"session {row['id']} current_step={row['current_step']} progress={row['progress']}"
             evidence.append((row["updated_at"] or row["started_at"], label))
@@ -595,6 +375,6 @@ def _plan_completion(plan: UserPlan, user_sessions: list[dict], progress, tz) ->
         if isinstance(value, int) and not isinstance(value, bool):
             steps.append(value)
     for row in user_sessions:
-        value = _int(row["current_step"])
+        value = as_int(row["current_step"])
         steps.append(1 if value is None else value)
     plan.current_step = max((min(max(s, 1), 6) for s in steps), default=1)
