@@ -4,6 +4,7 @@ An analyzer never raises for a site that cannot be analyzed: it returns a failed
 saying why, which the wizard shows and services.record_analysis stores.
 """
 
+import logging
 from dataclasses import dataclass, field
 
 import trafilatura
@@ -14,6 +15,7 @@ from onboarding import style
 from onboarding.fetch import FetchError, fetch_page
 
 MIN_WORDS = 50
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,6 +44,13 @@ class StatisticalAnalyzer(Analyzer):
             page = fetch_page(url)
         except FetchError as error:
             return AnalysisResult.failed(str(error))
+        try:
+            return self._analyze_page(page)
+        except Exception:  # a hostile or broken page must not become a server error
+            logger.exception("Analyzing %s failed", page.final_url)
+            return AnalysisResult.failed("The page could not be read (its HTML could not be analyzed).")
+
+    def _analyze_page(self, page) -> AnalysisResult:
         text = trafilatura.extract(page.body, url=page.final_url, include_comments=False, include_tables=False)
         words = len((text or "").split())
         if words < MIN_WORDS:

@@ -215,3 +215,16 @@ def test_refusal_allows_a_configured_network():
     assert fetch.refusal("10.1.2.3", []) == "10.1.2.3 is a private address"
     assert fetch.refusal("10.1.2.3", [ipaddress.ip_network("10.0.0.0/8")]) is None
     assert fetch.refusal("93.184.216.34", []) is None
+
+
+def test_a_page_the_extractor_chokes_on_is_a_failed_result_not_an_error(site, loopback_allowed, monkeypatch, caplog):
+    import trafilatura
+
+    def broken(*args, **kwargs):
+        raise ValueError("lxml gave up")
+
+    monkeypatch.setattr(trafilatura, "extract", broken)
+    result = StatisticalAnalyzer().analyze(f"{site}/blog")
+    assert not result.ok
+    assert "could not be read" in result.error
+    assert "Analyzing" in caplog.text
