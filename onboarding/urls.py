@@ -10,7 +10,8 @@ app_name = "onboarding"
 urlpatterns = [
     path("onboarding/", views.wizard, name="wizard"),
     path("onboarding/step/<int:step>/", views.step, name="step"),
-    path("onboarding/keys/<slug:provider>/remove/", views.remove_key, name="remove_key"),
+    # Any provider string: imported ALwrity keys keep their provider names, which need not be slugs.
+    path("onboarding/keys/<path:provider>/remove/", views.remove_key, name="remove_key"),
     path("onboarding/analyses/<int:pk>/", views.analysis_detail, name="analysis"),
     path("onboarding/analyses/<int:pk>/use/", views.use_analysis, name="use_analysis"),
     # The JSON API.

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.messages import get_messages
+from django.urls import reverse
 
 from onboarding import services
 from onboarding.models import ApiKey, OnboardingSession, WebsiteAnalysis
@@ -223,3 +224,11 @@ def test_the_website_step_lists_analyses_in_a_constant_number_of_queries(
     with django_assert_max_num_queries(12):
         page = alice.get("/onboarding/step/2/")
     assert page.content.decode().count("onboarding/analyses/") >= count
+
+
+@pytest.mark.parametrize("provider", ["open router", "azure/openai"])
+def test_an_imported_key_of_any_provider_name_is_listed_and_removable(alice, user, provider):
+    ApiKeyFactory(session=at_step(user, 6), provider=provider)
+    assert provider in alice.get("/onboarding/step/1/").content.decode()
+    alice.post(reverse("onboarding:remove_key", args=[provider]))
+    assert not ApiKey.objects.exists()
