@@ -232,3 +232,12 @@ def test_an_imported_key_of_any_provider_name_is_listed_and_removable(alice, use
     assert provider in alice.get("/onboarding/step/1/").content.decode()
     alice.post(reverse("onboarding:remove_key", args=[provider]))
     assert not ApiKey.objects.exists()
+
+
+def test_building_the_persona_again_keeps_the_chosen_platforms(alice, user):
+    at_step(user, 4)
+    alice.post("/onboarding/step/4/", {"action": "generate", "selected_platforms": ["medium", "x"]})
+    page = alice.get("/onboarding/step/4/").content.decode()
+    assert page.count('name="selected_platforms"') == 7 + 2  # the edit form's checkboxes, the rebuild's hidden inputs
+    alice.post("/onboarding/step/4/", {"action": "generate", "selected_platforms": ["medium", "x"]})
+    assert services.summary_for_user(user).persona.selected_platforms == ["medium", "x"]
