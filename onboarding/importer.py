@@ -150,11 +150,11 @@ def _upsert_one(model, session: OnboardingSession, values: dict, report: ImportR
 
 
 def _import_keys(session: OnboardingSession, plan: UserPlan, report: ImportReport) -> None:
-    existing = {key.provider: key for key in ApiKey.objects.filter(session=session)}
     for provider, plaintext in plan.api_keys.items():
-        key = existing.get(provider)
-        if key is None:
-            ApiKey.objects.create(session=session, provider=provider, secret=crypto.encrypt(plaintext))
+        key, created = ApiKey.objects.get_or_create(
+            session=session, provider=provider, defaults={"secret": crypto.encrypt(plaintext)}
+        )
+        if created:
             report.created["onboarding.apikey"] += 1
             continue
         try:
@@ -166,12 +166,12 @@ def _import_keys(session: OnboardingSession, plan: UserPlan, report: ImportRepor
 
 
 def _import_analyses(session: OnboardingSession, plan: UserPlan, report: ImportReport) -> None:
-    existing = {a.url_key: a for a in WebsiteAnalysis.objects.live().filter(session=session)}
     for key, analysis in plan.analyses.items():
         values = {"url": analysis.url, "status": analysis.status, **analysis.fields}
-        row = existing.get(key)
-        if row is None:
-            WebsiteAnalysis.objects.create(session=session, url_key=key, **values)
+        row, created = WebsiteAnalysis.objects.get_or_create(
+            session=session, url_key=key, merged_into=None, defaults=values
+        )
+        if created:
             report.created["onboarding.websiteanalysis"] += 1
         else:
             _update(row, values, report)
