@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from integrity.registry import all_checks
 from integrity.services import apply_plans, undo_repair
 from onboarding import crypto
-from onboarding.models import ApiKey, WebsiteAnalysis
+from onboarding.models import ApiKey, OnboardingSession, WebsiteAnalysis
 from tests.onboarding.factories import ApiKeyFactory, OnboardingSessionFactory, WebsiteAnalysisFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +103,11 @@ def test_doctor_reports_onboarding_findings_by_name():
     with pytest.raises(CommandError, match="1 problem"):
         call_command("doctor", "--only", "onboarding", stdout=out, stderr=StringIO())
     assert "onboarding.stale_url_key" in out.getvalue()
+
+
+def test_a_session_whose_user_is_gone_is_reported():
+    # Foreign keys are checked at commit on both databases; this test's transaction never commits.
+    orphan = OnboardingSession.objects.create(user_id=999_999)
+    OnboardingSessionFactory()
+    assert get_check("onboarding.session_without_user").find().sample == [orphan.pk]
+    orphan.delete()  # the test teardown checks the constraints
