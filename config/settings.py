@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "accounts",
     "integrity",
     "archives",
@@ -146,6 +147,7 @@ if env.bool("CAIRN_BEHIND_PROXY", default=False):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 LOGGING = {
@@ -158,6 +160,34 @@ LOGGING = {
 }
 
 # --- onboarding (issue 4) -------------------------------------------------------------------------
+# Swagger UI's files come from the sidecar package (served as static files), not from a CDN.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Cairn API",
+    "DESCRIPTION": "Onboarding: website style detection and the wizard summary. Session authentication.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# The website analyzer: a dotted path to a class with analyze(url) and analyze_text(text) (onboarding.analyzer).
+CAIRN_ONBOARDING_ANALYZER = env.str("CAIRN_ONBOARDING_ANALYZER", default="onboarding.analyzer.StatisticalAnalyzer")
+import ipaddress  # noqa: E402  (kept inside the onboarding block)
+
+# Networks the analyzer may fetch from although they are private, loopback or link-local (CIDRs,
+# comma-separated). Empty in production: a user-supplied URL never reaches an internal address.
+CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS = env.list("CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS", default=[])
+for _network in CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS: {_network!r} is not a network (e.g. 10.0.0.0/8)"
+        ) from exc
+CAIRN_ONBOARDING_FETCH_TIMEOUT = env.float("CAIRN_ONBOARDING_FETCH_TIMEOUT", default=10.0)
+CAIRN_ONBOARDING_FETCH_MAX_BYTES = env.int("CAIRN_ONBOARDING_FETCH_MAX_BYTES", default=2 * 1024 * 1024)
+CAIRN_ONBOARDING_FETCH_MAX_REDIRECTS = env.int("CAIRN_ONBOARDING_FETCH_MAX_REDIRECTS", default=5)
 
 
 # --- conversations (issue 5) ----------------------------------------------------------------------
