@@ -1,15 +1,28 @@
 from django.conf import settings
-from django.core.files.storage import default_storage, storages
+from django.core.files.storage import Storage, default_storage, storages
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 
-def audio_storage():
+def current_audio_storage() -> Storage:
     """Where uploaded audio goes: the `conversation_audio` storage when configured, else the default one."""
     if "conversation_audio" in settings.STORAGES:
         return storages["conversation_audio"]
     return default_storage
+
+
+class _AudioStorage(Storage):
+    """Looks the storage up on every use, so a changed STORAGES setting (tests, ops) takes effect."""
+
+    def __getattribute__(self, name):
+        if name.startswith("__"):
+            return object.__getattribute__(self, name)
+        return getattr(current_audio_storage(), name)
+
+
+def audio_storage() -> Storage:
+    return _AudioStorage()
 
 
 class ConversationQuerySet(models.QuerySet):

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from conversations.models import ChatSession, Conversation, FieldRevision, Message
+from conversations.models import ChatSession, Conversation, FieldRevision, IdempotencyKey, Message
 
 logger = logging.getLogger("conversations")
 
@@ -222,3 +222,60 @@ def _stored_turn(user: User, external_id: str) -> ChatTurn | None:
 def active_session_for_user(*, user: User) -> ChatSession | None:
     """The user's active session for display (no staleness check, no writes)."""
     return ChatSession.objects.filter(user=user, status=ChatSession.Status.ACTIVE).first()
+
+
+# --- idempotency keys ------------------------------------------------------------------------------------
+
+IDEMPOTENCY_LOCK_TIMEOUT = timedelta(minutes=2)  # an in-progress key older than this was abandoned
+
+
+def idempotency_ttl() -> timedelta:
+    return timedelta(hours=settings.CONVERSATIONS_IDEMPOTENCY_TTL_HOURS)
+
+
+@transaction.atomic
+def claim_idempotency_key(*, owner: User, key: str, fingerprint: str, now: datetime) -> tuple[IdempotencyKey, bool]:
+    """The key's record and whether this request now owns it (and must run, then finish or release it).
+
+    Claimed on the unique (owner, key): of concurrent requests with one key exactly one runs. An expired
+    key (older than the TTL) is claimed afresh; so is one whose request was abandoned mid-way.
+    """
+    record, created = IdempotencyKey.objects.get_or_create(
+        owner=owner, key=key, defaults={"fingerprint": fingerprint, "created_at": now, "locked_at": now}
+    )
+    if created:
+        return record, True
+    fresh = {"fingerprint": fingerprint, "state": IdempotencyKey.State.IN_PROGRESS, "locked_at": now}
+    if record.created_at < now - idempotency_ttl():
+        reset = {**fresh, "created_at": now, "response_code": None, "response_body": None}
+        if IdempotencyKey.objects.filter(pk=record.pk, created_at=record.created_at).update(**reset):
+            record.refresh_from_db()
+            return record, True
+    elif (
+        record.state == IdempotencyKey.State.IN_PROGRESS
+        and record.fingerprint == fingerprint
+        and record.locked_at < now - IDEMPOTENCY_LOCK_TIMEOUT
+        and IdempotencyKey.objects.filter(pk=record.pk, state=record.state, locked_at=record.locked_at).update(**fresh)
+    ):
+        record.refresh_from_db()
+        return record, True
+    record.refresh_from_db()
+    return record, False
+
+
+@transaction.atomic
+def finish_idempotency_key(*, record: IdempotencyKey, status: int, body) -> None:
+    IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS).update(
+        state=IdempotencyKey.State.FINISHED, response_code=status, response_body=body
+    )
+
+
+@transaction.atomic
+def release_idempotency_key(*, record: IdempotencyKey) -> None:
+    """Forget a claim whose request failed without a stored answer (a 5xx, a 409): a retry may run again."""
+    IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS).delete()
+
+
+@transaction.atomic
+def prune_idempotency_keys(*, older_than: datetime) -> int:
+    return IdempotencyKey.objects.filter(created_at__lt=older_than).delete()[0]

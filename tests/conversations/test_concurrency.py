@@ -1,0 +1,144 @@
+"""Races on the conversation endpoints and the chat webhook, on a SQLite file and on PostgreSQL.
+
+These tests need real transactions and one connection per thread, so they use `transaction=True`.
+"""
+
+import json
+from collections import Counter
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+
+from conversations import signatures
+from conversations.models import ChatSession, Conversation, FieldRevision, Message
+from tests.accounts.factories import UserFactory
+from tests.conversations.audio_files import wav_bytes
+from tests.conversations.harness import run_rounds
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREADS = 16
+ROUNDS = 50
+
+
+def canonical(value):
+    return json.dumps(value, sort_keys=True)
+
+
+def test_mixed_uploads_and_saves_of_one_session_id_make_one_row_and_lose_nothing():
+    user = UserFactory()
+    clients = [Client() for _ in range(THREADS)]
+    for client in clients:
+        client.force_login(user)
+
+    def work(thread, round_):
+        session_id = f"round-{round_}"
+        if thread % 2 == 0:
+            audio = SimpleUploadedFile("a.wav", wav_bytes(seconds=0.05, tone=200 + thread), content_type="audio/wav")
+            response = clients[thread].post(
+                "/api/conversations/upload-audio", {"session_id": session_id, "audio": audio}
+            )
+        else:
+            body = {"session_id": session_id, "analysis": {"by": thread, "round": round_}}
+            if thread % 4 == 1:
+                body["transcript"] = f"typed by {thread} in {round_}"
+            response = clients[thread].post("/api/conversations/save-analysis", body, content_type="application/json")
+        return response.status_code, response.json()
+
+    results = run_rounds(work, threads=THREADS, rounds=ROUNDS)
+
+    assert Conversation.objects.count() == ROUNDS
+    for round_, answers in enumerate(results):
+        statuses = Counter(status for status, _ in answers)
+        assert statuses == {201: 1, 200: THREADS - 1}, (round_, statuses)
+        conversation = Conversation.objects.get(session_id=f"round-{round_}")
+        assert conversation.transcript
+        assert conversation.analysis
+        assert conversation.audio
+        # Every value any request wrote is the final value or in the history: nothing silently lost.
+        for field in ("transcript", "analysis"):
+            written = {canonical(body[field]) for _, body in answers if _wrote(body, field)}
+            kept = {canonical(getattr(conversation, field))} | {
+                canonical(r.value) for r in FieldRevision.objects.filter(conversation=conversation, field=field)
+            }
+            assert written <= kept, (round_, field, written - kept)
+        audios = {body["audio_url"] for _, body in answers}
+        assert len(audios - {None}) == 1
+
+
+def _wrote(body, field):
+    # Each answer shows the row right after the request's own write, under the row lock.
+    return bool(body.get(field))
+
+
+@pytest.fixture
+def without_conversation_constraint():
+    """Drop the unique (owner, session_id) constraint for the test, and put it back afterwards."""
+    meta = Conversation._meta
+    original = meta.constraints
+    constraint = next(c for c in original if c.name == "conversation_unique_owner_session_id")
+    # SQLite drops a constraint by rebuilding the table from the model's constraints: leave it out of them.
+    meta.constraints = [c for c in original if c is not constraint]
+    try:
+        with connection.schema_editor() as editor:
+            editor.remove_constraint(Conversation, constraint)
+        yield
+    finally:
+        meta.constraints = original
+        Conversation.objects.all().delete()
+        with connection.schema_editor() as editor:
+            editor.add_constraint(Conversation, constraint)
+
+
+def test_negative_control_the_harness_makes_duplicates_without_the_constraint(without_conversation_constraint):
+    user = UserFactory()
+    rounds = 10
+
+    def work(thread, round_):
+        # The predecessor's check-then-insert: only a constraint could stop it.
+        if not Conversation.objects.filter(owner=user, session_id=f"round-{round_}").exists():
+            Conversation.objects.create(owner=user, session_id=f"round-{round_}")
+
+    run_rounds(work, threads=THREADS, rounds=rounds)
+
+    per_round = Counter(Conversation.objects.values_list("session_id", flat=True))
+    assert max(per_round.values()) > 1, per_round
+
+
+def signed_post(client, data, secret="test-webhook-secret"):
+    url = "http://testserver/api/conversations/messages"
+    params = {name: [value] for name, value in data.items()}
+    signature = signatures.compute(secret=secret, url=url, params=params)
+    return client.post("/api/conversations/messages", data, headers={signatures.HEADER: signature})
+
+
+def test_a_users_first_messages_from_many_threads_share_one_active_session(settings):
+    settings.CONVERSATIONS_WEBHOOK_SECRET = "test-webhook-secret"
+    rounds = 5
+    users = [UserFactory() for _ in range(rounds)]
+    client = Client()
+
+    def work(thread, round_):
+        # Two deliveries of each message id: the provider's retries race with the first delivery.
+        data = {"user": users[round_].external_id, "message_id": f"SM{round_}-{thread // 2}", "body": "hi"}
+        response = signed_post(client, data)
+        return response.status_code, response.json()
+
+    results = run_rounds(work, threads=THREADS, rounds=rounds)
+
+    for round_, answers in enumerate(results):
+        assert {status for status, _ in answers} == {200}
+        user = users[round_]
+        session = ChatSession.objects.get(user=user)  # exactly one session, and it is the active one
+        assert session.status == "active"
+        inbound = Message.objects.filter(user=user, direction="in")
+        assert sorted(inbound.values_list("external_id", flat=True)) == sorted(
+            f"SM{round_}-{n}" for n in range(THREADS // 2)
+        )
+        assert set(Message.objects.filter(user=user).values_list("session", flat=True)) == {session.pk}
+        assert Message.objects.filter(user=user, direction="out").count() == THREADS // 2
+        assert {body["reply"]["body"] for _, body in answers} == {
+            m.body for m in Message.objects.filter(user=user, direction="out")
+        }
