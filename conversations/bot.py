@@ -49,7 +49,7 @@ def respond(*, user: User, session: ChatSession, inbound: Message) -> Answer:
 
 
 def _buttons(items: list[dict]) -> list[dict]:
-    return [{"id": f"pick:{n}", "title": item["title"][:20]} for n, item in enumerate(items, start=1)]
+    return [{"id": f"pick:{n}", "title": item["title"][:20].rstrip()} for n, item in enumerate(items, start=1)]
 
 
 def _numbered(items: list[dict]) -> str:

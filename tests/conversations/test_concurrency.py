@@ -5,11 +5,13 @@ These tests need real transactions and one connection per thread, so they use `t
 
 import json
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from conversations import signatures
 from conversations.models import ChatSession, Conversation, FieldRevision, Message
@@ -142,3 +144,23 @@ def test_a_users_first_messages_from_many_threads_share_one_active_session(setti
         assert {body["reply"]["body"] for _, body in answers} == {
             m.body for m in Message.objects.filter(user=user, direction="out")
         }
+
+
+def test_messages_racing_on_a_stale_session_end_it_once_and_share_one_new_session(settings):
+    settings.CONVERSATIONS_WEBHOOK_SECRET = "test-webhook-secret"
+    user = UserFactory()
+    stale = ChatSession.objects.create(user=user, last_activity_at=timezone.now() - timedelta(hours=1))
+    client = Client()
+
+    def work(thread, round_):
+        return signed_post(client, {"user": user.external_id, "message_id": f"SM{thread}", "body": "hi"}).status_code
+
+    results = run_rounds(work, threads=THREADS, rounds=1)
+
+    assert set(results[0]) == {200}
+    stale.refresh_from_db()
+    assert (stale.status, stale.end_reason) == ("ended", "inactivity")
+    fresh = ChatSession.objects.get(user=user, status="active")
+    assert ChatSession.objects.filter(user=user).count() == 2
+    assert set(Message.objects.filter(user=user).values_list("session", flat=True)) == {fresh.pk}
+    assert Message.objects.filter(user=user, direction="in").count() == THREADS
