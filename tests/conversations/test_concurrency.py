@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from conversations.models import ChatSession, Conversation, FieldRevision, Messa
 from tests.accounts.factories import UserFactory
 from tests.conversations.audio_files import wav_bytes
 from tests.conversations.harness import run_rounds
+from tests.conversations.schema import without_constraint
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,20 +78,11 @@ def _wrote(body, field):
 @pytest.fixture
 def without_conversation_constraint():
     """Drop the unique (owner, session_id) constraint for the test, and put it back afterwards."""
-    meta = Conversation._meta
-    original = meta.constraints
-    constraint = next(c for c in original if c.name == "conversation_unique_owner_session_id")
-    # SQLite drops a constraint by rebuilding the table from the model's constraints: leave it out of them.
-    meta.constraints = [c for c in original if c is not constraint]
-    try:
-        with connection.schema_editor() as editor:
-            editor.remove_constraint(Conversation, constraint)
-        yield
-    finally:
-        meta.constraints = original
-        Conversation.objects.all().delete()
-        with connection.schema_editor() as editor:
-            editor.add_constraint(Conversation, constraint)
+    with without_constraint(Conversation, "conversation_unique_owner_session_id"):
+        try:
+            yield
+        finally:
+            Conversation.objects.all().delete()
 
 
 def test_negative_control_the_harness_makes_duplicates_without_the_constraint(without_conversation_constraint):
