@@ -130,40 +130,6 @@ def message_user_mismatches() -> Finding:
     return Finding.from_queryset(Message.objects.exclude(user=F("session__user")))
 
 
-def _stale_active_sessions(now):
-    cutoff = now - timedelta(minutes=settings.CONVERSATIONS_CHAT_INACTIVITY_MINUTES)
-    return ChatSession.objects.filter(status=ACTIVE, last_activity_at__lt=cutoff)
-
-
-@check(
-    "conversations.stale_active_session",
-    hint="Harmless (the user's next message ends it); `manage.py heal --only conversations.stale_active_session` "
-    "ends them now.",
-)
-def stale_active_sessions() -> Finding:
-    """Active chat sessions idle for longer than CONVERSATIONS_CHAT_INACTIVITY_MINUTES."""
-    return Finding.from_queryset(_stale_active_sessions(timezone.now()))
-
-
-@stale_active_sessions.fix
-def end_stale_sessions() -> Plan:
-    """End each one as the next message would: ended_at = last activity + the inactivity limit."""
-    plan = Plan()
-    limit = timedelta(minutes=settings.CONVERSATIONS_CHAT_INACTIVITY_MINUTES)
-    rows = _stale_active_sessions(timezone.now()).values_list("pk", "last_activity_at", "ended_at", "end_reason")
-    for pk, last, ended_at, end_reason in rows.order_by("pk"):
-        plan.changes.append(
-            Change(
-                model=ChatSession,
-                pk=pk,
-                # last_activity_at too: a message arriving meanwhile makes the change no longer apply.
-                before={"status": ACTIVE, "last_activity_at": last, "ended_at": ended_at, "end_reason": end_reason},
-                after={"status": ChatSession.Status.ENDED, "ended_at": _ms(last + limit), "end_reason": "inactivity"},
-            )
-        )
-    return plan
-
-
 def _expired_keys():
     hours = settings.CONVERSATIONS_IDEMPOTENCY_TTL_HOURS
     return IdempotencyKey.objects.filter(created_at__lt=timezone.now() - timedelta(hours=hours))
