@@ -16,6 +16,8 @@ from urllib.parse import quote, unquote
 from django.utils.dateparse import parse_datetime
 
 INACTIVITY = timedelta(minutes=30)
+# Column sizes in Cairn: a longer legacy value is rejected with a reason, never truncated.
+MAX_NAME, MAX_EXTERNAL_ID, MAX_SESSION_ID, MAX_PROVIDER_ID, MAX_LEGACY_ID = 150, 255, 255, 64, 64
 TABLES = {
     "conversations": [
         "id",
@@ -249,8 +251,17 @@ def _plan_users(legacy, plan: ImportPlan) -> None:
         if not str(row["id"] or "").strip() or not str(row["name"] or "").strip():
             _reject(plan, "subcontractors", row, "subcontractor_without_id_or_name", "it has no id or no name")
             continue
+        if len(row["name"]) > MAX_NAME or len(f"wa:{row['id']}") > MAX_EXTERNAL_ID:
+            _reject(plan, "subcontractors", row, "value_too_long", "its name or id is longer than Cairn keeps")
+            continue
         plan.users.append(UserPlan(f"wa:{row['id']}", row["name"], "subcontractor", row["phone_number"] or ""))  # U1
-    owners = sorted({row["user_id"] for row in legacy["conversations"] if _has_text(row["user_id"])})
+    owners = sorted(
+        {
+            row["user_id"]
+            for row in legacy["conversations"]
+            if _has_text(row["user_id"]) and len(row["user_id"]) <= MAX_EXTERNAL_ID
+        }
+    )
     plan.users.extend(UserPlan(owner, owner, "conversation_owner") for owner in owners)  # U2
 
 
@@ -266,6 +277,9 @@ def _plan_conversations(legacy, plan: ImportPlan) -> None:
             continue
         if not _has_text(row["session_id"]):
             _reject(plan, "conversations", row, "conversation_without_session_id", "it has no session_id")
+            continue
+        if len(row["session_id"]) > MAX_SESSION_ID or len(row["user_id"]) > MAX_EXTERNAL_ID:
+            _reject(plan, "conversations", row, "value_too_long", "its session_id or user_id is too long")
             continue
         created = parse_time(row["created_at"])
         if created is None:
@@ -324,6 +338,8 @@ def _plan_sessions(legacy, plan: ImportPlan) -> None:
             _reject(plan, "conversation_sessions", row, "session_without_subcontractor", "its subcontractor is missing")
         elif started is None:
             _reject(plan, "conversation_sessions", row, "bad_timestamp", f"created_at {row['created_at']!r}")
+        elif len(str(row["id"])) > MAX_LEGACY_ID:
+            _reject(plan, "conversation_sessions", row, "value_too_long", "its id is too long")
         elif row["status"] not in STATUSES:
             _reject(plan, "conversation_sessions", row, "unknown_status", f"status {row['status']!r}")
         else:
@@ -339,6 +355,8 @@ def _plan_sessions(legacy, plan: ImportPlan) -> None:
             _reject(plan, "messages", row, "bad_timestamp", f"created_at {row['created_at']!r}")
         elif row["direction"] not in DIRECTIONS:
             _reject(plan, "messages", row, "unknown_direction", f"direction {row['direction']!r}")
+        elif len(str(row["id"])) > MAX_LEGACY_ID or len(row["message_sid"] or "") > MAX_PROVIDER_ID:
+            _reject(plan, "messages", row, "value_too_long", "its id or message_sid is too long")
         elif tool_outputs is _NO_JSON:
             _reject(plan, "messages", row, "tool_outputs_not_json", "its tool_outputs is not JSON text")
         else:

@@ -390,3 +390,18 @@ def test_the_result_does_not_depend_on_row_order(tmp_path):
     run(legacy_db.build(tmp_path / "one.db", **reversed_rows), "--execute")
     assert list(Message.objects.values_list("legacy_id", flat=True)) == ["m1"]
     assert ChatSession.objects.get(legacy_id="b").status == "merged"
+
+
+def test_values_longer_than_cairn_keeps_are_rejected_not_truncated(tmp_path):
+    db = legacy_db.build(
+        tmp_path / "l.db",
+        conversations=[(1, "s" * 256, "u", "t", None, None, "2024-01-01 10:00:00.000000", None)],
+        subcontractors=[(SUB, "+1", "Sub")],
+        sessions=[_session("a", "ended", "2024-01-01 10:00:00+00")],
+        messages=[_message("m1", "a", "2024-01-01 10:00:01+00", "SM" + "f" * 63)],
+    )
+    with pytest.raises(CommandError, match="2 legacy record"):
+        run(db, "--execute")
+    assert list(Quarantine.objects.values_list("reason", flat=True)) == ["value_too_long"] * 2
+    assert not Conversation.objects.exists()
+    assert not Message.objects.exists()
