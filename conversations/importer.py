@@ -118,8 +118,8 @@ class _Writer:
     def _quarantine(self, reason: str, payload: dict) -> None:
         payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
         key = fingerprint(source=SOURCE, reason=reason, payload=payload)
-        if key in self.quarantine or Quarantine.objects.filter(fingerprint=key).exists():
-            return
+        if key in self.quarantine:
+            return  # (one already stored is skipped by bulk_create(ignore_conflicts=True) on the fingerprint)
         self.quarantine[key] = Quarantine(source=SOURCE, reason=reason, payload=payload, fingerprint=key)
         self.report.quarantined[reason] += 1
 
@@ -182,6 +182,10 @@ class _Writer:
 
     def _conversations(self) -> None:
         new = []
+        owners = [u for u in self.users.values() if u is not None and u.pk]
+        present = set(
+            Conversation.objects.filter(owner__in=owners).values_list("owner__external_id", "session_id").iterator()
+        )
         for planned in self.plan.conversations:
             ids = [str(i) for i in planned.legacy_row_ids]
             if all(self._is_done("conversations", i) for i in ids):
@@ -190,7 +194,7 @@ class _Writer:
             owner = self._user_or_reject(planned.owner, "conversations", ids[0], {"session_id": planned.session_id})
             if owner is None:
                 continue
-            if owner.pk and Conversation.objects.filter(owner=owner, session_id=planned.session_id).exists():
+            if (planned.owner, planned.session_id) in present:
                 # Cairn already has it (imported before, or made here since): it owns the row now.
                 for legacy_id in ids:
                     if not self._is_done("conversations", legacy_id):

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from conversations import bot
 from conversations.models import ChatSession, Conversation, FieldRevision, IdempotencyKey, Message
 
 logger = logging.getLogger("conversations")
@@ -166,8 +167,6 @@ def receive_message(
     The active session is resolved once here and handed to every later step. A message whose provider
     id is already stored for this user is a retry: nothing is written and the stored reply is returned.
     """
-    from conversations import bot  # the bot reads other apps' data; keep that import out of models' way
-
     external_id = (external_id or "").strip() or None
     body = (body or "").strip()
     button_id = (button_id or "").strip()
