@@ -12,7 +12,8 @@ STOP_WORDS = frozenset(
     hers him his how i if in into is it its just me more most my no nor not now of off on once only or other
     our ours out over own same she should so some such than that the their them then there these they this
     those through to too under until up very was we were what when where which while who whom why will with
-    would you your yours yeah okay ok oh um uh like well also get got going gonna""".split()  # noqa: SIM905
+    would you your yours yeah okay ok oh um uh like well also get got going gonna speaker one two three four five
+    six seven eight nine ten""".split()  # noqa: SIM905
 )
 KEYWORDS = 5
 

@@ -155,3 +155,26 @@ def test_messages_racing_on_a_stale_session_end_it_once_and_share_one_new_sessio
     assert ChatSession.objects.filter(user=user).count() == 2
     assert set(Message.objects.filter(user=user).values_list("session", flat=True)) == {fresh.pk}
     assert Message.objects.filter(user=user, direction="in").count() == THREADS
+
+
+def test_one_idempotency_key_sent_from_many_threads_runs_once():
+    user = UserFactory()
+    clients = [Client() for _ in range(THREADS)]
+    for client in clients:
+        client.force_login(user)
+    body = {"session_id": "s-1", "analysis": {"summary": "once"}}
+
+    def work(thread, round_):
+        response = clients[thread].post(
+            "/api/conversations/save-analysis", body, content_type="application/json", headers={"Idempotency-Key": "k"}
+        )
+        return response.status_code, response.headers.get("Idempotent-Replayed")
+
+    results = run_rounds(work, threads=THREADS, rounds=1)[0]
+
+    ran = [status for status, replayed in results if status != 409 and replayed is None]
+    assert ran == [201]  # exactly one request ran; the others were told it is in flight, or got its answer
+    assert {status for status, _ in results} <= {201, 409}
+    assert all(replayed == "true" for status, replayed in results if status == 201 and replayed)
+    assert Conversation.objects.count() == 1
+    assert not FieldRevision.objects.exists()
