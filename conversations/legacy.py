@@ -65,9 +65,8 @@ class Rejected:
 
 def source_path(db: str) -> str:
     """The file behind --db: a path, or a sqlite:/// URL."""
-    if db.startswith("sqlite:"):
-        path = unquote(db.removeprefix("sqlite:").removeprefix("//"))
-        path = path[1:] if path.startswith("//") else path
+    if db.startswith("sqlite:///"):
+        path = unquote(db.removeprefix("sqlite:///"))  # sqlite:///relative.db, sqlite:////absolute.db
     elif "://" in db:
         raise LegacyError(f"{db}: only a file path or a sqlite:/// URL can be read.")
     else:

@@ -143,9 +143,11 @@ def test_the_dry_run_writes_nothing_and_the_source_is_untouched(sample):
     assert sorted(p.name for p in sample.parent.iterdir()) == ["legacy.db"]  # no -wal/-shm left behind
 
 
-def test_a_sqlite_url_is_accepted(sample):
-    run(f"sqlite:///{sample}", "--execute")
+def test_a_sqlite_url_is_accepted(sample, monkeypatch):
+    run(f"sqlite:///{sample}", "--execute")  # sqlite:////absolute/path
     assert Conversation.objects.count() == 10
+    monkeypatch.chdir(sample.parent)
+    assert "already imported" in run("sqlite:///legacy.db", "--execute")  # sqlite:///relative/path
 
 
 def test_the_import_is_journaled(sample):
