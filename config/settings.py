@@ -4,6 +4,7 @@ Production differs from development by environment values only: set DEBUG=false,
 ALLOWED_HOSTS, and `manage.py check --deploy` passes.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as static files: no CDN
     "accounts",
     "integrity",
     "archives",
@@ -160,8 +162,6 @@ LOGGING = {
 }
 
 # --- onboarding (issue 4) -------------------------------------------------------------------------
-# Swagger UI's files come from the sidecar package (served as static files), not from a CDN.
-INSTALLED_APPS += ["drf_spectacular_sidecar"]
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cairn API",
     "DESCRIPTION": "Onboarding: website style detection and the wizard summary. Session authentication.",
@@ -173,8 +173,6 @@ SPECTACULAR_SETTINGS = {
 }
 # The website analyzer: a dotted path to a class with analyze(url) and analyze_text(text) (onboarding.analyzer).
 CAIRN_ONBOARDING_ANALYZER = env.str("CAIRN_ONBOARDING_ANALYZER", default="onboarding.analyzer.StatisticalAnalyzer")
-import ipaddress  # noqa: E402  (kept inside the onboarding block)
-
 # Networks the analyzer may fetch from although they are private, loopback or link-local (CIDRs,
 # comma-separated). Empty in production: a user-supplied URL never reaches an internal address.
 CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS = env.list("CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS", default=[])
@@ -191,3 +189,32 @@ CAIRN_ONBOARDING_FETCH_MAX_REDIRECTS = env.int("CAIRN_ONBOARDING_FETCH_MAX_REDIR
 
 
 # --- conversations (issue 5) ----------------------------------------------------------------------
+# Chat sessions end after this many minutes without a message (the next message starts a new one).
+CONVERSATIONS_CHAT_INACTIVITY_MINUTES = env.int("CONVERSATIONS_CHAT_INACTIVITY_MINUTES", default=30)
+# The messaging provider's shared secret: POST /api/conversations/messages must carry X-Cairn-Signature,
+# an HMAC-SHA256 of the URL and the sorted form fields (Twilio's scheme). Empty: every webhook is refused.
+CONVERSATIONS_WEBHOOK_SECRET = env.str("CONVERSATIONS_WEBHOOK_SECRET", default="")
+# The public URL the provider posts to, when the app sits behind a proxy that rewrites host or scheme.
+CONVERSATIONS_WEBHOOK_URL = env.str("CONVERSATIONS_WEBHOOK_URL", default="")
+# Transcription backend (dotted path of a class with transcribe(path) -> str). The default runs offline.
+CONVERSATIONS_TRANSCRIBER = env.str(
+    "CONVERSATIONS_TRANSCRIBER", default="conversations.transcription.PocketSphinxTranscriber"
+)
+# The cloud backend (conversations.transcription.OpenAICompatibleTranscriber): endpoint, model and key.
+CONVERSATIONS_TRANSCRIPTION_URL = env.str(
+    "CONVERSATIONS_TRANSCRIPTION_URL", default="https://api.openai.com/v1/audio/transcriptions"
+)
+CONVERSATIONS_TRANSCRIPTION_MODEL = env.str("CONVERSATIONS_TRANSCRIPTION_MODEL", default="whisper-1")
+CONVERSATIONS_TRANSCRIPTION_API_KEY = env.str("CONVERSATIONS_TRANSCRIPTION_API_KEY", default="")
+# Uploaded audio: largest accepted file, longest accepted duration, and where files are stored.
+CONVERSATIONS_AUDIO_MAX_BYTES = env.int("CONVERSATIONS_AUDIO_MAX_BYTES", default=25 * 1024 * 1024)
+CONVERSATIONS_AUDIO_MAX_SECONDS = env.int("CONVERSATIONS_AUDIO_MAX_SECONDS", default=15 * 60)
+CONVERSATIONS_AUDIO_ROOT = Path(env.str("CONVERSATIONS_AUDIO_ROOT", default=str(BASE_DIR / "var" / "audio")))
+STORAGES["conversation_audio"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(CONVERSATIONS_AUDIO_ROOT)},
+}
+# Idempotency-Key records are kept this long; `heal` prunes older ones.
+CONVERSATIONS_IDEMPOTENCY_TTL_HOURS = env.int("CONVERSATIONS_IDEMPOTENCY_TTL_HOURS", default=24)
+# doctor flags a user who started more chat sessions than this within one hour (a returning race).
+CONVERSATIONS_MAX_SESSIONS_PER_HOUR = env.int("CONVERSATIONS_MAX_SESSIONS_PER_HOUR", default=12)
