@@ -12,7 +12,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from conversations.models import ChatSession, IdempotencyKey, Message
-from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, check
+from integrity.registry import SAMPLE_SIZE, Change, Delete, Finding, Plan, check
 
 
 def _ms(value):
@@ -137,11 +137,23 @@ def _expired_keys():
 
 @check(
     "conversations.expired_idempotency_key",
-    hint="Run `manage.py prune_idempotency_keys --execute` (cron it daily); expired keys are ignored meanwhile.",
+    hint="Run `manage.py heal --only conversations.expired_idempotency_key` (or `prune_idempotency_keys --execute`, "
+    "cron it daily); expired keys are ignored meanwhile.",
 )
 def expired_idempotency_keys() -> Finding:
     """Idempotency-Key records older than CONVERSATIONS_IDEMPOTENCY_TTL_HOURS."""
     return Finding.from_queryset(_expired_keys())
+
+
+@expired_idempotency_keys.fix
+def delete_expired_idempotency_keys() -> Plan:
+    """Delete them, journaled: undo_repair puts them back."""
+    return Plan(
+        changes=[
+            Delete(model=IdempotencyKey, pk=pk, before={"created_at": created})
+            for pk, created in _expired_keys().values_list("pk", "created_at").iterator()
+        ]
+    )
 
 
 @check(

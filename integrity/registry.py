@@ -60,9 +60,24 @@ class WriteFile:
         return f"write {self.name} ({self.content.count(chr(10))} lines) from the database"
 
 
+@dataclass(frozen=True)
+class Delete:
+    """Delete one row, provided it still holds `before`; the journal keeps a full copy, so undo puts it back.
+
+    Only for rows nothing else points at (expired records, say): a row in use is skipped, never cascaded.
+    """
+
+    model: type[models.Model]
+    pk: object
+    before: dict
+
+    def __str__(self):
+        return f"delete {self.model._meta.label_lower} {self.pk}"
+
+
 @dataclass
 class Plan:
-    changes: list[Change | WriteFile] = field(default_factory=list)
+    changes: list[Change | WriteFile | Delete] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # sentences naming the record and the reason
 
 

@@ -13,7 +13,7 @@ from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
 from integrity.models import DoctorRun, Quarantine, RepairChange, RepairJournal
-from integrity.registry import Change, Plan, WriteFile, get_attacher
+from integrity.registry import Change, Delete, Plan, WriteFile, get_attacher
 from lib import archive_files
 from lib.batching import batched
 
@@ -77,8 +77,10 @@ def apply_plans(
     return journal
 
 
-def _apply(journal: RepairJournal, check_name: str, change: Change | WriteFile) -> RepairChange | None:
+def _apply(journal: RepairJournal, check_name: str, change: Change | WriteFile | Delete) -> RepairChange | None:
     """Apply one change; its journal row, or None when it no longer applies."""
+    if isinstance(change, Delete):
+        return _delete_one(journal, check_name, change)
     if isinstance(change, WriteFile):
         try:
             archive_files.create_exactly(change.name, change.content.encode())
@@ -96,6 +98,29 @@ def _apply(journal: RepairJournal, check_name: str, change: Change | WriteFile) 
     if change.model._base_manager.filter(pk=change.pk, **change.before).update(**change.after):
         return _journal_row(journal, check_name, change)
     return None
+
+
+def _delete_one(journal: RepairJournal, check_name: str, change: Delete) -> RepairChange | None:
+    """Delete a row that still holds `before` and that nothing uses; its full copy goes to the journal."""
+    model = change.model
+    columns = [f.attname for f in model._meta.concrete_fields]
+    copy = model._base_manager.filter(pk=change.pk, **change.before).values(*columns).first()
+    if copy is None:
+        return None  # changed or gone since the plan
+    try:
+        with transaction.atomic():
+            _delete_alone(journal.pk, model, model._base_manager.filter(pk=change.pk))
+    except ValidationError:
+        return None  # in use by another row since the plan: left alone
+    return RepairChange(
+        journal=journal,
+        check_name=check_name,
+        model=model._meta.label_lower,
+        object_pk=str(change.pk),
+        action=RepairChange.Action.DELETE_ROW,
+        before=to_json(copy),
+        after={},
+    )
 
 
 def _journal_row(journal: RepairJournal, check_name: str, change: Change) -> RepairChange:

@@ -89,6 +89,35 @@ def test_expired_idempotency_keys_are_found_and_pruned_by_the_command(user):
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
 
 
+def test_heal_deletes_expired_idempotency_keys_journaled_and_undo_puts_them_back(user):
+    old = IdempotencyKey.objects.create(
+        owner=user, key="old", fingerprint="x", created_at=timezone.now() - timedelta(hours=25)
+    )
+    IdempotencyKey.objects.create(owner=user, key="new", fingerprint="x")
+    before = list(IdempotencyKey.objects.order_by("pk").values())
+
+    journal = apply_plans(plans={"conversations.expired_idempotency_key": integrity.delete_expired_idempotency_keys()})
+
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+    assert journal.summary["conversations.expired_idempotency_key"] == {"changed": 1, "skipped": 0}
+    undo_repair(journal_id=journal.pk)
+    assert list(IdempotencyKey.objects.order_by("pk").values()) == before
+    assert IdempotencyKey.objects.get(key="old").pk == old.pk
+
+
+def test_a_key_used_again_after_planning_is_not_deleted(user):
+    old = IdempotencyKey.objects.create(
+        owner=user, key="old", fingerprint="x", created_at=timezone.now() - timedelta(hours=25)
+    )
+    plan = integrity.delete_expired_idempotency_keys()
+    IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now())  # renewed meanwhile
+
+    journal = apply_plans(plans={"conversations.expired_idempotency_key": plan})
+
+    assert IdempotencyKey.objects.filter(pk=old.pk).exists()
+    assert journal.summary["conversations.expired_idempotency_key"] == {"changed": 0, "skipped": 1}
+
+
 def test_a_user_starting_too_many_sessions_in_an_hour_is_flagged(settings):
     settings.CONVERSATIONS_MAX_SESSIONS_PER_HOUR = 3
     racer, calm = UserFactory(), UserFactory()
