@@ -1,4 +1,7 @@
+import os
+
 import pytest
+from django.db import connections
 from django.test import Client
 
 from tests.accounts.factories import UserFactory
@@ -39,3 +42,35 @@ def archive_root(tmp_path, settings):
         "archives": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
     }
     return root
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+# For browser tests: `pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]` and the `browser` fixture.
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true",
+    reason=f"{CHROMIUM} is missing (apt-get install chromium; scripts/test installs it when run as root)",
+)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Headless Chromium through Playwright, Debian's build (Playwright cannot download its own here).
+
+    Make the test's database rows before asking for this fixture: ORM calls made while Playwright's event
+    loop runs in this thread get connections of their own (asgiref's context-local storage).
+    """
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop in this thread
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # ORM calls the test made while the loop ran opened connections of their own: close them, or the
+            # test database cannot be dropped at the end of the run.
+            connections.close_all()

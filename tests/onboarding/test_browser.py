@@ -1,25 +1,17 @@
 """The whole wizard in headless Chromium (Playwright with Debian's chromium; no browser download)."""
 
-import os
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from tests.accounts.factories import UserFactory
+from tests.conftest import needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "onboarding"
 PASSWORD = "a long browser passphrase"
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true",
-        reason=f"{CHROMIUM} is missing (apt-get install chromium; scripts/test installs it when run as root)",
-    ),
-    # live_server needs committed data.
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]  # live_server needs committed data
 
 
 class Quiet(SimpleHTTPRequestHandler):
@@ -35,20 +27,6 @@ def website(settings, serve):
     """A saved page served locally; the analyzer may fetch from loopback in this test only."""
     settings.CAIRN_ONBOARDING_FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     return serve(Quiet) + "/bakery_blog.html"
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield browser
-        browser.close()
 
 
 def log_in(browser, live_server, username):
