@@ -31,6 +31,15 @@ def normalize_text(text: str) -> str:
     return "\n".join(lines)
 
 
+def prayer_requests_of(*, user):
+    """A user's own prayer requests, newest first, as dicts (for other apps: read-only, scoped to `user`)."""
+    return (
+        Prayer.objects.filter(author=user)
+        .order_by("-submitted_at", "-pk")
+        .values("archive_id", "request", "is_answered", "is_archived", "submitted_at")
+    )
+
+
 def derive_state(events: Iterable[tuple[str, str]]) -> dict:
     """is_answered, is_archived and testimony from (kind, text) events in time order (thywill.md R9)."""
     state = {"is_answered": False, "is_archived": False, "testimony": ""}

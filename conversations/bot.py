@@ -9,18 +9,22 @@ import re
 from dataclasses import dataclass, field
 
 from accounts.models import User
+from archives import services as archive_services
 from conversations.models import ChatSession, Conversation, Message
+from onboarding import services as onboarding_services
 
 LIST_SIZE = 5
 MENU_BUTTONS = [
     {"id": "conversations", "title": "My conversations"},
     {"id": "prayers", "title": "Prayer requests"},
+    {"id": "onboarding", "title": "Onboarding status"},
 ]
-MENU_TEXT = "Hello! What would you like to see?\n1. My conversations\n2. Prayer requests"
+MENU_TEXT = "Hello! What would you like to see?\n1. My conversations\n2. Prayer requests\n3. Onboarding status"
 WORDS = {
     "menu": {"menu", "hi", "hello", "help", "start", "hey"},
     "conversations": {"conversations", "my conversations", "conversation", "recordings"},
     "prayers": {"prayers", "prayer", "prayer requests", "my prayer requests", "requests"},
+    "onboarding": {"onboarding", "onboarding status", "status", "setup"},
 }
 
 
@@ -41,6 +45,8 @@ def respond(*, user: User, session: ChatSession, inbound: Message) -> Answer:
         return _list_conversations(user)
     if text in WORDS["prayers"]:
         return _list_prayer_requests(user)
+    if text in WORDS["onboarding"]:
+        return _onboarding_status(user)
     if text.startswith("pick:") or text.isdigit() or _latest_tool_output(session, before=inbound) is not None:
         picked = _pick(user, session, inbound, text)
         if picked is not None:
@@ -76,18 +82,25 @@ def _list_prayer_requests(user: User) -> Answer:
 
 
 def prayer_requests_of(user: User):
-    """The user's own prayer requests, newest first.
+    """The user's own prayer requests, newest first (read through archives' services)."""
+    return archive_services.prayer_requests_of(user=user)
 
-    archives.services has no read function for this yet, so the assistant reads the archives table here,
-    read-only and scoped to the user (noted in docs/conversations.md).
-    """
-    from archives.models import Prayer
 
-    return (
-        Prayer.objects.filter(author=user)
-        .order_by("-submitted_at", "-pk")
-        .values("archive_id", "request", "is_answered", "is_archived", "submitted_at")
-    )
+def _onboarding_status(user: User) -> Answer:
+    """Where the user is in the onboarding wizard, read through onboarding's services (creates nothing)."""
+    summary = onboarding_services.summary_for_user(user)
+    session = summary.session
+    if session.is_completed:
+        lines = [f"Onboarding is complete (since {session.completed_at:%Y-%m-%d})."]
+    elif session.pk is None:
+        lines = ["You have not started onboarding yet: open Get started on the website."]
+    else:
+        lines = [f"Onboarding: you are at step {session.current_step} of 6."]
+    if summary.keys:
+        lines.append(f"API keys: {', '.join(key['label'] for key in summary.keys)}.")
+    if summary.website is not None:
+        lines.append(f"Website: {summary.website.url}.")
+    return Answer("\n".join(lines), MENU_BUTTONS)
 
 
 def _title(text: str, length: int = 60) -> str:

@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from archives import services as archives_services
 from conversations import services
+from onboarding import services as onboarding_services
+from onboarding.models import OnboardingSession
 from tests.conversations.factories import ChatSessionFactory, ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +20,7 @@ def say(user, text="", button="", n=[0]):  # noqa: B006 (a counter for unique pr
 def test_hello_shows_the_menu_with_buttons(user):
     reply = say(user, "Hello")
     assert "What would you like to see?" in reply.body
-    assert [b["id"] for b in reply.buttons] == ["conversations", "prayers"]
+    assert [b["id"] for b in reply.buttons] == ["conversations", "prayers", "onboarding"]
 
 
 def test_my_conversations_lists_them_with_a_tool_output_and_buttons(user, other_user):
@@ -89,3 +91,18 @@ def test_nothing_to_list_says_so(user):
 
 def test_something_unknown_shows_the_menu_again(user):
     assert "did not understand" in say(user, "what is the weather").body
+
+
+def test_onboarding_status_says_where_the_user_is_and_creates_nothing(user, other_user):
+    assert "not started onboarding yet" in say(user, "onboarding").body
+    assert not OnboardingSession.objects.exists()
+
+    onboarding_services.save_api_key(user=user, provider="gemini", key="AIza" + "x" * 35)
+    onboarding_services.complete_step(user=user, step=1)
+    onboarding_services.finish_onboarding(user=other_user)
+    reply = say(user, button="onboarding")
+
+    assert "Onboarding: you are at step 2 of 6." in reply.body
+    assert "Google Gemini" in reply.body or "gemini" in reply.body.casefold()
+    assert "AIza" + "x" * 35 not in reply.body  # never the key itself
+    assert "complete" in say(other_user, "status").body
