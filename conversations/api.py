@@ -186,7 +186,7 @@ def upload_audio(request):
                 file.write(chunk)
         try:
             pcm = audio.decode(path)
-            transcript = transcription.get_transcriber().transcribe(path)
+            transcript = transcription.get_transcriber(user=request.user).transcribe(path)
         except audio.AudioError as err:
             return error(str(err), 400, {"audio": [str(err)]})
         except transcription.TranscriptionError as err:

@@ -2,7 +2,8 @@
 
 A backend is a class with `transcribe(path) -> str`. The default, PocketSphinxTranscriber, runs
 offline with the English model shipped in the `pocketsphinx` wheel. OpenAICompatibleTranscriber
-posts the file to an OpenAI-compatible /audio/transcriptions endpoint with the configured key.
+posts the file to an OpenAI-compatible /audio/transcriptions endpoint with the uploading user's own
+OpenAI key (saved in onboarding's step 1), or else the key configured for the site.
 """
 
 import hashlib
@@ -16,14 +17,19 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from conversations import audio
+from onboarding import services as onboarding_services
 
 
 class TranscriptionError(RuntimeError):
     """The backend could not transcribe; the message is for the user."""
 
 
-def get_transcriber():
-    return _load(settings.CONVERSATIONS_TRANSCRIBER)()
+def get_transcriber(*, user=None):
+    """The configured backend; one that bills a key (`uses_user_key`) gets `user`'s own key when they saved one."""
+    backend = _load(settings.CONVERSATIONS_TRANSCRIBER)
+    if getattr(backend, "uses_user_key", False) and user is not None:
+        return backend(api_key=onboarding_services.reveal_api_key(user=user, provider=backend.provider))
+    return backend()
 
 
 @cache
@@ -73,10 +79,15 @@ class OpenAICompatibleTranscriber:
     """POST the file to CONVERSATIONS_TRANSCRIPTION_URL (OpenAI's /v1/audio/transcriptions shape)."""
 
     timeout = 120
+    uses_user_key = True
+    provider = "openai"
+
+    def __init__(self, *, api_key: str | None = None):
+        self.api_key = api_key or settings.CONVERSATIONS_TRANSCRIPTION_API_KEY
 
     def transcribe(self, path) -> str:
-        if not settings.CONVERSATIONS_TRANSCRIPTION_API_KEY:
-            raise TranscriptionError("No transcription API key is configured.")
+        if not self.api_key:
+            raise TranscriptionError("No transcription API key: add your OpenAI key in Get started, step 1.")
         boundary = uuid.uuid4().hex
         with open(path, "rb") as file:
             data = file.read()
@@ -92,7 +103,7 @@ class OpenAICompatibleTranscriber:
             settings.CONVERSATIONS_TRANSCRIPTION_URL,
             data=b"".join(parts),
             headers={
-                "Authorization": f"Bearer {settings.CONVERSATIONS_TRANSCRIPTION_API_KEY}",
+                "Authorization": f"Bearer {self.api_key}",
                 "Content-Type": f"multipart/form-data; boundary={boundary}",
             },
             method="POST",

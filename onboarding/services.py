@@ -103,6 +103,15 @@ def api_keys_for_user(user: User):
     return ApiKey.objects.filter(session__user=user).order_by("provider")
 
 
+def reveal_api_key(*, user: User, provider: str) -> str | None:
+    """The user's own key for `provider`, decrypted, for a call made on their behalf; None when they have none.
+
+    Never log or display it: show `ApiKey.masked` instead.
+    """
+    key = ApiKey.objects.filter(session__user=user, provider=normalize_provider(provider)).first()
+    return key.reveal() if key is not None else None
+
+
 # --- step 2: website ------------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conversations import analysis, audio, transcription
+from onboarding import services as onboarding_services
 from tests.conversations.audio_files import wav_bytes
 from tests.conversations.speech import SENTENCES, speak, to_webm_opus
 
@@ -149,3 +150,17 @@ def test_an_empty_transcript_has_an_empty_analysis():
         [],
         [],
     )
+
+
+@pytest.mark.django_db
+def test_the_cloud_backend_bills_the_users_own_openai_key_when_they_saved_one(settings, user, other_user):
+    settings.CONVERSATIONS_TRANSCRIBER = "conversations.transcription.OpenAICompatibleTranscriber"
+    settings.CONVERSATIONS_TRANSCRIPTION_API_KEY = "sk-site"
+    own = "sk-" + "u" * 40
+    onboarding_services.save_api_key(user=user, provider="openai", key=own)
+
+    assert transcription.get_transcriber(user=user).api_key == own
+    assert transcription.get_transcriber(user=other_user).api_key == "sk-site"  # never another user's key
+    settings.CONVERSATIONS_TRANSCRIPTION_API_KEY = ""
+    with pytest.raises(transcription.TranscriptionError, match="add your OpenAI key"):
+        transcription.get_transcriber(user=other_user).transcribe("unused.wav")
