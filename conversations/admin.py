@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from conversations.models import ChatSession, Conversation, FieldRevision, IdempotencyKey, ImportedRecord, Message
+from integrity.admin_actions import merge_selected
 
 
 class _ReadOnlyMixin:
@@ -32,7 +33,8 @@ class FieldRevisionInline(_ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(_ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["session_id", "owner", "created_at", "updated_at", "revision_count"]
+    list_display = ["session_id", "owner", "merged_into", "created_at", "updated_at", "revision_count"]
+    actions = [merge_selected]
     list_select_related = ["owner"]
     search_fields = ["session_id", "owner__username", "owner__external_id"]
     readonly_fields = ["owner", "session_id", "transcript", "analysis", "audio", "audio_filename", "created_at"]
@@ -58,6 +60,7 @@ class MessageInline(_ReadOnlyMixin, admin.TabularInline):
 @admin.register(ChatSession)
 class ChatSessionAdmin(admin.ModelAdmin):
     list_display = ["pk", "user", "status", "started_at", "last_activity_at", "message_count", "merged_into"]
+    actions = [merge_selected]
     list_filter = ["status"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__external_id", "legacy_id"]

@@ -11,7 +11,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from conversations.models import ChatSession, IdempotencyKey, Message
+from conversations.models import ChatSession, Conversation, IdempotencyKey, Message
+from integrity import merge
 from integrity.registry import SAMPLE_SIZE, Change, Delete, Finding, Plan, check
 
 
@@ -172,3 +173,19 @@ def abnormal_session_rates() -> Finding:
         .order_by("user")
     )
     return Finding(count=users.count(), sample=list(users[:SAMPLE_SIZE]))
+
+
+# --- Merges (integrity.merge): what a merge of two users, or of two records here, does with collisions ------
+
+# Both users have a conversation with one session_id: merged into one, the other kept as a tombstone.
+merge.declare(Conversation, "owner", merge.MergeRecords())
+# Both have an active chat session: the loser's ends (there is one active session per user).
+merge.declare(ChatSession, "user", merge.Reassign(updates={"status": "ended", "end_reason": "account merged"}))
+# Idempotency keys are short-lived replay records: the survivor's stay, the other's are journaled.
+merge.declare(IdempotencyKey, "owner", merge.Collapse())
+# Message.user has no policy: two messages with one provider id for both users refuse the merge, naming them.
+# A chat session merged into another is marked merged (its constraint wants both fields together).
+merge.declare_tombstone(ChatSession, status="merged")
+# Staff merge one user's conversations or chat sessions only.
+merge.declare_same(Conversation, ["owner"])
+merge.declare_same(ChatSession, ["user"])

@@ -28,7 +28,7 @@ def audio_storage() -> Storage:
 class ConversationQuerySet(models.QuerySet):
     def for_user(self, user):
         """A user's own conversations, newest first: the only way pages and the API read them."""
-        return self.filter(owner=user).order_by("-created_at", "-pk")
+        return self.filter(owner=user, merged_into__isnull=True).order_by("-created_at", "-pk")
 
 
 class Conversation(models.Model):
@@ -46,11 +46,20 @@ class Conversation(models.Model):
     audio_filename = models.CharField(max_length=255, blank=True, help_text="The uploaded file's name, as sent.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Set when this conversation was merged into another: kept, and its session_id leads there.",
+    )
 
     objects = ConversationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        permissions = [("merge_conversation", "Can merge conversations")]
         constraints = [
             models.UniqueConstraint(fields=["owner", "session_id"], name="conversation_unique_owner_session_id"),
         ]
@@ -135,6 +144,7 @@ class ChatSession(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
+        permissions = [("merge_chatsession", "Can merge chat sessions")]
         constraints = [
             models.UniqueConstraint(
                 fields=["user"],

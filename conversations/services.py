@@ -86,6 +86,8 @@ def save_conversation(
     # The other endpoint may be writing this row now: lock it, read it, change only what we carry.
     # (On SQLite, BEGIN IMMEDIATE has already serialized the writers; select_for_update is a no-op.)
     current = Conversation.objects.select_for_update(no_key=True).get(pk=conversation.pk)
+    while current.merged_into_id is not None:  # merged (same owner): its session_id leads to the survivor
+        current = Conversation.objects.select_for_update(no_key=True).get(pk=current.merged_into_id)
     carried = {"transcript": transcript, "analysis": analysis, "audio": audio}
     now = timezone.now()
     updates, revisions = {}, []
@@ -111,7 +113,10 @@ def save_conversation(
 
 
 def get_conversation_for_user(*, user: User, session_id: str) -> Conversation | None:
-    return Conversation.objects.filter(owner=user, session_id=session_id).first()
+    conversation = Conversation.objects.filter(owner=user, session_id=session_id).first()
+    while conversation is not None and conversation.merged_into_id is not None:  # a merged one leads on
+        conversation = Conversation.objects.filter(owner=user, pk=conversation.merged_into_id).first()
+    return conversation
 
 
 # --- chat sessions -------------------------------------------------------------------------------------

@@ -88,6 +88,20 @@ def declare(model: type[models.Model], field_name: str, policy) -> None:
 
 _archivers: dict[str, object] = {}
 _choosable: dict[str, list[str]] = {}
+_tombstones: dict[str, dict] = {}
+_same: dict[str, list[str]] = {}
+
+
+def declare_tombstone(model: type[models.Model], **values) -> None:
+    """More fields a merged-away record of `model` gets besides `merged_into` (e.g. status="merged")."""
+    _tombstones[model._meta.label_lower] = values
+
+
+def declare_same(model: type[models.Model], names: list[str]) -> None:
+    """Fields the records of a merge must share when staff merge them directly (e.g. a conversation's owner):
+    merging one user's record into another user's would hand it over. A merge nested in a merge of their owners
+    (MergeRecords) is exempt: there the owners are becoming one."""
+    _same[model._meta.label_lower] = list(names)
 
 
 def declare_fields(model: type[models.Model], names: list[str]) -> None:
@@ -202,7 +216,9 @@ class MergePlan:
         )
 
 
-def plan_merge(*, survivor: models.Model, losers: list[models.Model], take: dict | None = None) -> MergePlan:
+def plan_merge(
+    *, survivor: models.Model, losers: list[models.Model], take: dict | None = None, nested: bool = False
+) -> MergePlan:
     """What merging `losers` into `survivor` would do, from SELECTs only (a few per relation, none per row).
 
     `take` maps a declared field (`declare_fields`) to the pk of the record whose value the survivor keeps.
@@ -210,6 +226,10 @@ def plan_merge(*, survivor: models.Model, losers: list[models.Model], take: dict
     model = type(survivor)
     loser_pks = [loser.pk for loser in losers]
     refusals = _refusals(model, survivor, losers)
+    if not nested:
+        for name in _same.get(model._meta.label_lower, []):
+            if any(getattr(loser, name) != getattr(survivor, name) for loser in losers):
+                refusals.append(f"Only {model._meta.verbose_name_plural} with the same {name} can be merged.")
     relations = []
     for relation in relations_to(model):
         relation.policy = policy_for(relation.model, relation.field)
@@ -313,7 +333,7 @@ def _find_rows(relation: Relation, model, survivor_pk, loser_pks: list, refusals
     conflicts: dict[object, Conflict] = {}
     if relation.model is model and survivor_pk in rows:  # the survivor points at a loser: it would point at itself
         conflicts[survivor_pk] = Conflict(pk=survivor_pk, keeper=None, why=f"it would point at {survivor_pk} itself")
-    for fields, condition in unique_sets(relation, refusals):
+    for fields, condition, nulls_equal in unique_sets(relation, refusals):
         others = [f for f in fields if f != relation.attname]
         scope = _rows(relation, [survivor_pk, *loser_pks])
         if condition is not None:
@@ -323,7 +343,7 @@ def _find_rows(relation: Relation, model, survivor_pk, loser_pks: list, refusals
         for pk, owner, *key in scope.values_list("pk", relation.attname, *others):
             groups[tuple(key)].append((order.get(_as_pk(owner, survivor_pk), len(order)), pk))
         for key, members in groups.items():
-            if len(members) < 2:
+            if len(members) < 2 or (None in key and not nulls_equal):  # NULLs never collide, by default
                 continue
             members.sort()
             keeper = members[0][1]
@@ -348,12 +368,13 @@ def _as_pk(value, survivor_pk):
     return type(survivor_pk)(value) if value is not None and not isinstance(value, type(survivor_pk)) else value
 
 
-def unique_sets(relation: Relation, refusals: list[str]) -> list[tuple[tuple[str, ...], models.Q | None]]:
-    """The unique constraints that include the relation's column: (column attnames, condition or None)."""
+def unique_sets(relation: Relation, refusals: list[str]) -> list[tuple[tuple[str, ...], models.Q | None, bool]]:
+    """The unique constraints that include the relation's column: (column attnames, condition or None,
+    whether NULLs count as equal)."""
     meta = relation.model._meta
     by_name = {f.name: f for f in meta.concrete_fields}
-    sets = [((f.attname,), None) for f in meta.concrete_fields if f.unique and not f.primary_key]
-    sets += [(tuple(by_name[name].attname for name in names), None) for names in meta.unique_together]
+    sets = [((f.attname,), None, False) for f in meta.concrete_fields if f.unique and not f.primary_key]
+    sets += [(tuple(by_name[name].attname for name in names), None, False) for names in meta.unique_together]
     for constraint in meta.constraints:
         if not isinstance(constraint, models.UniqueConstraint):
             continue
@@ -364,8 +385,9 @@ def unique_sets(relation: Relation, refusals: list[str]) -> list[tuple[tuple[str
                     "cannot tell which rows would collide."
                 )
             continue
-        sets.append((tuple(by_name[name].attname for name in constraint.fields), constraint.condition))
-    return [(fields, condition) for fields, condition in sets if relation.attname in fields]
+        fields = tuple(by_name[name].attname for name in constraint.fields)
+        sets.append((fields, constraint.condition, constraint.nulls_distinct is False))
+    return [entry for entry in sets if relation.attname in entry[0]]
 
 
 # --- Executing ----------------------------------------------------------------------------------------------
@@ -428,7 +450,7 @@ def _apply(journal, plan: MergePlan, by_pk: dict) -> list[RepairChange]:
         after = {name: getattr(by_pk[pk], name) for name, pk in fresh.take.items()}
         model._base_manager.filter(pk=plan.survivor_pk).update(**after)
         journal_rows.append(_update_row(journal, label, model, plan.survivor_pk, before, after))
-    tombstone = {"merged_into_id": plan.survivor_pk}
+    tombstone = {"merged_into_id": plan.survivor_pk, **_tombstones.get(label, {})}
     if any(f.name == "is_active" for f in model._meta.concrete_fields):
         tombstone["is_active"] = False
     for pk in plan.loser_pks:
@@ -498,7 +520,7 @@ def _merge_records(journal, relation: Relation) -> list[RepairChange]:
         if conflict.keeper is None:
             raise ValidationError(f"{relation.label} {conflict.pk}: {conflict.why}; there is nothing to merge it into.")
         records = model._base_manager.select_for_update().in_bulk([conflict.keeper, conflict.pk])
-        plan = plan_merge(survivor=records[conflict.keeper], losers=[records[conflict.pk]])
+        plan = plan_merge(survivor=records[conflict.keeper], losers=[records[conflict.pk]], nested=True)
         if not plan.ok:
             raise ValidationError(f"{relation.label}: {' '.join(plan.refusals)} Nothing was merged.")
         rows += _apply(journal, plan, records)

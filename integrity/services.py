@@ -303,7 +303,16 @@ def _recreate_row(journal_id: int, change: RepairChange) -> None:
             f"Repair #{journal_id} cannot be undone: {change.model} {change.object_pk} exists again. "
             "Nothing was undone."
         )
-    model._base_manager.bulk_create([model(**_from_json(model, change.before))])
+    values = _from_json(model, change.before)
+    model._base_manager.bulk_create([model(**values)])
+    # An insert stamps auto_now(_add) fields with the current time: give them their recorded values back.
+    stamped = [
+        f.attname
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    if stamped:
+        model._base_manager.filter(pk=change.object_pk).update(**{name: values[name] for name in stamped})
 
 
 def _files_to_delete(journal_id: int, changes: list[RepairChange]) -> list[str]:

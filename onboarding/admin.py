@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from integrity.admin_actions import merge_selected
 from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPreferences, WebsiteAnalysis
 
 
@@ -20,6 +21,7 @@ class ApiKeyInline(admin.TabularInline):
 @admin.register(OnboardingSession)
 class OnboardingSessionAdmin(admin.ModelAdmin):
     list_display = ["user", "current_step", "completed_at", "key_count", "analysis_count", "updated_at"]
+    actions = [merge_selected]
     list_filter = ["current_step", ("completed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__external_id"]
@@ -64,6 +66,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 @admin.register(WebsiteAnalysis)
 class WebsiteAnalysisAdmin(admin.ModelAdmin):
     list_display = ["url", "session", "status", "merged_into", "analyzed_at", "updated_at"]
+    actions = [merge_selected]
     list_filter = ["status", ("merged_into", admin.EmptyFieldListFilter)]
     list_select_related = ["session__user"]
     search_fields = ["url", "url_key", "session__user__username", "session__user__external_id"]

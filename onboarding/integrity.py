@@ -9,9 +9,10 @@ from collections import defaultdict
 from django.db.models import Exists, OuterRef
 
 from accounts.models import User
+from integrity import merge
 from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, check
 from onboarding import crypto
-from onboarding.models import ApiKey, OnboardingSession, WebsiteAnalysis
+from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPreferences, WebsiteAnalysis
 from onboarding.normalize import url_key
 
 CHUNK = 2000
@@ -176,3 +177,18 @@ def rotate_api_keys() -> Plan:
             for pk, secret in _key_states()[1]
         ]
     )
+
+
+# --- Merges (integrity.merge): what a merge of two users, or of two records here, does with collisions ------
+
+# Both users have a session: the loser's is merged into the survivor's, and its keys, analyses and answers with it.
+merge.declare(OnboardingSession, "user", merge.MergeRecords())
+# Both sessions have a key for one provider: the newer key is kept; the other row's full copy is journaled.
+merge.declare(ApiKey, "session", merge.MergeFields(rules={"secret": "newest"}, newest_by="updated_at"))
+# Both have an analysis of the same site (url_key): one analysis, the other kept as its tombstone.
+merge.declare(WebsiteAnalysis, "session", merge.MergeRecords())
+# Both answered steps 3 and 4: the survivor's answers stay; the other's are journaled (undo brings them back).
+merge.declare(ResearchPreferences, "session", merge.Collapse())
+merge.declare(PersonaData, "session", merge.Collapse())
+# Staff merge analyses within one user's session only.
+merge.declare_same(WebsiteAnalysis, ["session"])

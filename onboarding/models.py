@@ -36,10 +36,19 @@ class OnboardingSession(models.Model):
         help_text="The analysis the user chose in step 2 (else the newest completed one is used).",
     )
     integrations = models.JSONField(default=list, blank=True, help_text="Platforms the user means to connect.")
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Set when this session was merged into another (its user's merge): the row is kept.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        permissions = [("merge_onboardingsession", "Can merge onboarding sessions")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(current_step__gte=1, current_step__lte=STEP_COUNT), name="onboarding_step_in_range"
@@ -141,6 +150,7 @@ class WebsiteAnalysis(models.Model):
     class Meta:
         verbose_name_plural = "website analyses"
         ordering = ["-updated_at", "-pk"]
+        permissions = [("merge_websiteanalysis", "Can merge website analyses")]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "url_key"],
