@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from integrity.admin_actions import merge_selected
+from onboarding.integrity import possibly_duplicate_analysis_pks
 from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPreferences, WebsiteAnalysis
 
 
@@ -63,11 +64,26 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False
 
 
+class PossibleDuplicateAnalysisFilter(admin.SimpleListFilter):
+    """The review queue of analyses equal under url_key: merge them here, or let heal fold them."""
+
+    title = "possible duplicates"
+    parameter_name = "duplicates"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Same site (url_key) in one session")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=possibly_duplicate_analysis_pks()).order_by("session", "url_key")
+        return queryset
+
+
 @admin.register(WebsiteAnalysis)
 class WebsiteAnalysisAdmin(admin.ModelAdmin):
     list_display = ["url", "session", "status", "merged_into", "analyzed_at", "updated_at"]
     actions = [merge_selected]
-    list_filter = ["status", ("merged_into", admin.EmptyFieldListFilter)]
+    list_filter = [PossibleDuplicateAnalysisFilter, "status", ("merged_into", admin.EmptyFieldListFilter)]
     list_select_related = ["session__user"]
     search_fields = ["url", "url_key", "session__user__username", "session__user__external_id"]
     raw_id_fields = ["session", "merged_into"]

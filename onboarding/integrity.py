@@ -42,6 +42,11 @@ def _groups() -> dict[tuple, list]:
     return groups
 
 
+def possibly_duplicate_analysis_pks() -> list[int]:
+    """Every live analysis that shares its session and recomputed url_key with another (the admin's queue)."""
+    return [row[0] for group in _groups().values() if len(group) > 1 for row in group]
+
+
 def _rank(row):
     """The analysis that stays: completed before failed, then the newest, then the highest id."""
     return (row[4] == WebsiteAnalysis.Status.COMPLETED, row[5], row[0])

@@ -218,3 +218,21 @@ def test_two_chat_sessions_of_one_user_merge_into_one_history(staff):
 def test_the_onboarding_admins_offer_merge_selected(staff, url):
     WebsiteAnalysisFactory()  # a changelist shows its actions only when it lists something
     assert 'value="merge_selected"' in staff.get(url).content.decode()
+
+
+def test_the_analyses_duplicates_queue_lists_one_site_twice_in_a_session_until_merged(staff):
+    session = OnboardingSessionFactory()
+    first = WebsiteAnalysisFactory(session=session, url="https://bakery.example.com/")
+    second = WebsiteAnalysisFactory(session=session, url="https://bakery.example.com/x")
+    WebsiteAnalysis.objects.filter(pk=second.pk).update(url="HTTPS://BAKERY.example.com/")  # stored before a fix
+    other = WebsiteAnalysisFactory(session=session, url="https://other.example.com/")
+    url = "/admin/onboarding/websiteanalysis/"
+
+    page = staff.get(f"{url}?duplicates=yes").content.decode()
+    assert f"{url}{first.pk}/change/" in page
+    assert f"{url}{second.pk}/change/" in page
+    assert f"{url}{other.pk}/change/" not in page
+
+    merge_in_admin(staff, url, [first.pk, second.pk], first.pk)
+
+    assert f"{url}{first.pk}/change/" not in staff.get(f"{url}?duplicates=yes").content.decode()
