@@ -6,20 +6,10 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from archives.models import Activity, Prayer
+from lib.admin import ReadOnlyAdminMixin
 
 
-class _ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ActivityInline(_ReadOnlyMixin, admin.TabularInline):
+class ActivityInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Activity
     fields = ["at", "actor", "kind", "text"]
     readonly_fields = fields
@@ -30,7 +20,7 @@ class ActivityInline(_ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Prayer)
-class PrayerAdmin(_ReadOnlyMixin, admin.ModelAdmin):
+class PrayerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["archive_id", "author", "submitted_at", "is_answered", "is_archived", "prayed_count"]
     list_filter = ["is_answered", "is_archived"]
     list_select_related = ["author"]
@@ -49,7 +39,7 @@ class PrayerAdmin(_ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(_ReadOnlyMixin, admin.ModelAdmin):
+class ActivityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["prayer", "actor", "kind", "at"]
     list_filter = ["kind"]  # staff find flagged requests with kind = flagged
     list_select_related = ["prayer__author", "actor"]

@@ -11,20 +11,10 @@ from django.db.models import Count
 
 from conversations.models import ChatSession, Conversation, FieldRevision, IdempotencyKey, ImportedRecord, Message
 from integrity.admin_actions import merge_selected
+from lib.admin import ReadOnlyAdminMixin
 
 
-class _ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class FieldRevisionInline(_ReadOnlyMixin, admin.TabularInline):
+class FieldRevisionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = FieldRevision
     fields = ["field", "value", "replaced_at", "replaced_by"]
     readonly_fields = fields
@@ -32,7 +22,7 @@ class FieldRevisionInline(_ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(_ReadOnlyMixin, admin.ModelAdmin):
+class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["session_id", "owner", "merged_into", "created_at", "updated_at", "revision_count"]
     actions = [merge_selected]
     list_select_related = ["owner"]
@@ -49,7 +39,7 @@ class ConversationAdmin(_ReadOnlyMixin, admin.ModelAdmin):
         return conversation.revision_count
 
 
-class MessageInline(_ReadOnlyMixin, admin.TabularInline):
+class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Message
     fk_name = "session"
     fields = ["created_at", "direction", "external_id", "body", "button_id", "tool_outputs"]
@@ -84,7 +74,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(_ReadOnlyMixin, admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "session", "direction", "external_id"]
     list_filter = ["direction"]
     list_select_related = ["user", "session"]
@@ -93,7 +83,7 @@ class MessageAdmin(_ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(_ReadOnlyMixin, admin.ModelAdmin):
+class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["key", "owner", "state", "response_code", "created_at"]
     list_filter = ["state"]
     list_select_related = ["owner"]
@@ -101,7 +91,7 @@ class IdempotencyKeyAdmin(_ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ImportedRecord)
-class ImportedRecordAdmin(_ReadOnlyMixin, admin.ModelAdmin):
+class ImportedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["table", "legacy_id", "outcome", "object_pk", "imported_at"]
     list_filter = ["table", "outcome"]
     search_fields = ["legacy_id", "object_pk"]
