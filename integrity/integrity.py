@@ -3,8 +3,8 @@
 from django.apps import apps
 
 from integrity import merge
-from integrity.models import Quarantine, RepairJournal
-from integrity.registry import SAMPLE_SIZE, Change, Finding, Plan, check
+from integrity.models import DoctorRun, Quarantine, RepairJournal
+from integrity.registry import SAMPLE_SIZE, Change, Delete, Finding, Plan, check
 
 # Who resolved a quarantined record, ran or undid a repair: history, kept on the loser's tombstone as it was.
 merge.declare(Quarantine, "resolved_by", merge.Keep())
@@ -71,3 +71,27 @@ def repoint_to_survivors() -> Plan:
                 Change(model=relation.model, pk=pk, before={relation.attname: owner}, after={relation.attname: target})
             )
     return plan
+
+
+# --- Old doctor runs -------------------------------------------------------------------------------------------
+
+KEEP_DOCTOR_RUNS = 100  # the newest runs stay for the review queue, however old
+
+
+def _old_doctor_runs():
+    newest = DoctorRun.objects.order_by("-created_at", "-pk").values("pk")[:KEEP_DOCTOR_RUNS]
+    return DoctorRun.objects.exclude(pk__in=list(newest.values_list("pk", flat=True)))
+
+
+@check("integrity.old_doctor_run", hint="Run `manage.py heal --only integrity.old_doctor_run` to delete them.")
+def old_doctor_runs() -> Finding:
+    """Doctor runs beyond the newest 100, which a doctor in cron keeps adding."""
+    return Finding.from_queryset(_old_doctor_runs())
+
+
+@old_doctor_runs.fix
+def delete_old_doctor_runs() -> Plan:
+    """Delete them, journaled (undo_repair brings them back)."""
+    return Plan(
+        changes=[Delete(model=DoctorRun, pk=pk, before={}) for pk in _old_doctor_runs().values_list("pk", flat=True)]
+    )

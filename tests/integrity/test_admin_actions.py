@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from accounts.models import User
 from archives.models import Activity, Prayer
 from integrity import merge, services
+from integrity.integrity import delete_old_doctor_runs, old_doctor_runs
 from integrity.models import DoctorRun, Quarantine, RepairJournal
 from tests.accounts.factories import UserFactory
 from tests.archives.factories import ActivityFactory, PrayerFactory
@@ -297,3 +298,13 @@ def test_attaching_to_nobody_is_a_form_error(staff):
     record = Quarantine.objects.get(reason="unregistered_user", payload__username_key="mary")
     page = attach(staff, record, "Nobody At All").content.decode()
     assert "No user is called or has the id &#x27;Nobody At All&#x27;." in page
+
+
+def test_doctor_runs_beyond_the_newest_hundred_are_found_and_heal_deletes_them_undoably():
+    runs = [services.record_doctor_run(results=[]) for _ in range(102)]
+    assert old_doctor_runs.find().count == 2
+    journal = services.apply_plans(plans={"integrity.old_doctor_run": delete_old_doctor_runs()})
+    assert DoctorRun.objects.count() == 100
+    assert not DoctorRun.objects.filter(pk__in=[runs[0].pk, runs[1].pk]).exists()
+    services.undo_repair(journal_id=journal.pk)
+    assert DoctorRun.objects.count() == 102
