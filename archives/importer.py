@@ -105,7 +105,9 @@ def copy_into_archive_root(path, archive: LegacyArchive, *, journal: RepairJourn
 
     Returns source relative path → relative path under the root. A prayer file whose name is taken by
     another file gets the next `_N` name (never an overwrite). A registration file whose name is taken by
-    different content is not copied and is quarantined (`archive_conflict`); its data is still imported.
+    different content (Cairn's account events of that month) gets the registration lines it lacks appended
+    (journaled); one that cannot take them is not copied and is quarantined (`archive_conflict`); its data
+    is still imported.
 
     The rules are those of `lib.archive_files.place`: a file already there that starts with the same bytes is
     the same file (nothing is written); any other file is never overwritten. Only the common case, a name
@@ -173,7 +175,38 @@ class _RootCopier:
                     self.results.append((relpath, relpath))  # the same file, maybe with lines appended since
                     return
         # Another file has the name, or the folder is odd: place() picks the next name, refuses or complains.
-        self.results.append((relpath, self._place(relpath, data, numbered)))
+        final = self._place(relpath, data, numbered)
+        if final is None and not numbered:
+            final = self._add_missing_lines(relpath, data)
+        self.results.append((relpath, final))
+
+    def _add_missing_lines(self, relpath: str, data: bytes) -> str | None:
+        """A registration file whose name another file holds (Cairn's account events of that month): append
+        the lines it lacks, in their order, so the root keeps every registration (the reader reads mixed
+        files). Journaled with the sizes before and after, so undo can cut them off again. None when the
+        file there is not a readable text file inside the root."""
+        folder, _, _ = relpath.rpartition("/")
+        existing = _read_regular(f"{self.root}/{relpath}") if self._folder_ok(folder) else None
+        try:
+            have, text = existing.decode("utf-8"), data.decode("utf-8")
+        except (AttributeError, UnicodeDecodeError):
+            return None
+        present = set(have.splitlines())
+        lines = text.splitlines()
+        if lines and lines[0] in present:  # the month's header ("User Registrations for June 2025") is there
+            lines = lines[1:]
+        missing = [line for line in lines if line.strip() and line not in present]
+        if not missing:
+            return relpath
+        block = ("" if have.endswith("\n") or not have else "\n") + "\n".join(missing) + "\n"
+        archive_files.append(relpath, block)
+        size = len(existing)
+        integrity.record(
+            integrity.appended_file(
+                journal=self.journal, label=LABEL, name=relpath, before=size, after=size + len(block.encode())
+            )
+        )
+        return relpath
 
     def finish(self) -> list[tuple[str, str | None]]:
         self._flush()

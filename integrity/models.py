@@ -92,6 +92,8 @@ class RepairChange(models.Model):
         # and rows deleted (`before` holds the whole row).
         REPOINT = "repoint", "Re-point rows"
         DELETE_ROW = "delete_row", "Delete row"
+        # An import appended lines to an archive file: `before`/`after` {"size": bytes}.
+        APPEND_FILE = "append_file", "Append to archive file"
 
     journal = models.ForeignKey(RepairJournal, on_delete=models.CASCADE, related_name="changes")
     check_name = models.CharField(max_length=100)
@@ -121,5 +123,7 @@ class RepairChange(models.Model):
                 return f"point {self.object_pk} {self.model} row(s) back from {self.after['to']} to {owners}"
             case self.Action.DELETE_ROW:
                 return f"put back {self.model} {self.object_pk}, which it deleted"
+            case self.Action.APPEND_FILE:
+                return f"cut {self.object_pk} back to the {self.before['size']} bytes it had"
             case _:
                 return f"{self.model} {self.object_pk}: {self.after} → {self.before}"

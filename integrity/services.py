@@ -215,6 +215,23 @@ def in_ranges(ranges: list[list[int]]) -> Iterator[models.Q]:
         yield condition
 
 
+def appended_file(*, journal: RepairJournal | None, label: str, name: str, before: int, after: int) -> list:
+    """A journal row for lines an import appended to an archive file (undo cuts the file back to `before`)."""
+    if journal is None:
+        return []
+    return [
+        RepairChange(
+            journal=journal,
+            check_name=label,
+            model="archive_file",
+            object_pk=name,
+            action=RepairChange.Action.APPEND_FILE,
+            before={"size": before},
+            after={"size": after},
+        )
+    ]
+
+
 def pk_ranges(pks: list[int]) -> list[list[int]]:
     """Sorted integer pks as [first, last] runs: a bulk insert's ids are mostly one run."""
     ranges = []
@@ -252,6 +269,7 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
         raise ValidationError(f"Repair #{journal_id} cannot be undone: it is {journal.get_status_display().lower()}.")
     changes = list(journal.changes.order_by("-pk"))
     files = _files_to_delete(journal_id, changes)
+    cuts = _files_to_cut(journal_id, changes)
     for change in changes:
         if change.action == RepairChange.Action.CREATE_ROWS:
             _delete_created_rows(journal_id, change)
@@ -266,7 +284,19 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
 
         merge.after_undo(journal, acting_user)
     transaction.on_commit(lambda: [archive_files.delete(name) for name in files])
+    transaction.on_commit(lambda: [archive_files.truncate(name, size) for name, size in cuts])
     return journal
+
+
+def _files_to_cut(journal_id: int, changes: list[RepairChange]) -> list[tuple[str, int]]:
+    """Files the repair appended to, still exactly as long as it left them; refuses if one has grown since."""
+    cuts = []
+    for change in changes:
+        if change.action == RepairChange.Action.APPEND_FILE:
+            if archive_files.size(change.object_pk) not in (None, change.after["size"]):
+                raise _file_changed(journal_id, change.object_pk)
+            cuts.append((change.object_pk, change.before["size"]))
+    return cuts
 
 
 def _restore_row(journal_id: int, change: RepairChange) -> None:

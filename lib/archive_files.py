@@ -136,6 +136,16 @@ def place_reporting(name: str, data: bytes, *, numbered: bool) -> tuple[str | No
     raise ArchiveWriteError(f"{name}: no free name")
 
 
+def truncate(name: str, size: int) -> None:
+    """Cut a file back to `size` bytes (undoing an append); a missing file is left missing."""
+    try:
+        os.truncate(_path(name), size)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
+
+
 def size(name: str) -> int | None:
     """The size in bytes of the file at `name`, or None when there is none."""
     try:

@@ -150,3 +150,21 @@ def test_the_dry_run_of_undo_says_what_it_would_delete():
     assert "delete 12 archives.prayer row(s) it created" in out.getvalue()
     assert "archive file(s) it created" in out.getvalue()
     assert Prayer.objects.count() == 12
+
+
+def test_registration_lines_appended_to_a_cairn_users_file_are_cut_off_by_undo(
+    archive_root, django_capture_on_commit_callbacks
+):
+    name = "users/2025_06_users.txt"
+    cairn = "User Registrations for June 2025\n\n2025-06-01T10:00:00Z - Ann joined directly\t{}\n"
+    (archive_root / "users").mkdir()
+    (archive_root / name).write_text(cairn)
+
+    import_archives(FOLDER, "--execute")
+    assert "José joined on invitation from max" in (archive_root / name).read_text()
+    journal = RepairJournal.objects.get(kind="import")
+    assert journal.changes.filter(action=RepairChange.Action.APPEND_FILE, object_pk=name).exists()
+
+    undo(journal, capture=django_capture_on_commit_callbacks)
+
+    assert (archive_root / name).read_text() == cairn

@@ -249,15 +249,32 @@ def test_a_different_prayer_file_under_the_name_moves_the_copy_to_the_next_free_
     assert (archive_root / placed[name]).read_bytes() == (folder / name).read_bytes()
 
 
-def test_a_different_registration_file_under_the_name_is_not_copied_and_is_quarantined(folder, archive_root):
+def test_a_registration_file_whose_name_cairn_holds_gets_the_lines_it_lacks_once(folder, archive_root):
+    name = "users/2025_06_users.txt"
+    cairn = "User Registrations for June 2025\n\n2025-06-01T10:00:00Z - Ann joined directly\t{}\n"
+    (archive_root / "users").mkdir()
+    (archive_root / name).write_text(cairn)
+    thywill = (folder / name).read_text().splitlines()
+
+    placed, archive = copy_into_root(folder)
+
+    assert placed[name] == name
+    text = (archive_root / name).read_text()
+    assert text == cairn + "".join(f"{line}\n" for line in thywill[2:] if line.strip())
+    assert not [q for q in archive.quarantine if q.reason == "archive_conflict"]
+    copy_into_root(folder)  # a second import adds nothing
+    assert (archive_root / name).read_text() == text
+
+
+def test_a_registration_file_whose_name_a_binary_file_holds_is_quarantined(folder, archive_root):
     name = "users/2025_06_users.txt"
     (archive_root / "users").mkdir()
-    (archive_root / name).write_bytes(b"User Registrations for June 2025\n\nsomething else\n")
+    (archive_root / name).write_bytes(b"\xff\xfe not text")
 
     placed, archive = copy_into_root(folder)
 
     assert name not in placed
-    assert (archive_root / name).read_bytes() == b"User Registrations for June 2025\n\nsomething else\n"
+    assert (archive_root / name).read_bytes() == b"\xff\xfe not text"
     [conflict] = [q for q in archive.quarantine if q.reason == "archive_conflict"]
     assert conflict.payload["relpath"] == name
 

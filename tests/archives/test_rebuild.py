@@ -5,6 +5,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
 
@@ -212,3 +213,17 @@ def test_a_merge_of_two_users_a_thywill_import_made_comes_back_from_the_archive(
     assert "Merges replayed: 1." in out.getvalue()
     assert state() == live
     assert not Quarantine.objects.filter(reason="account_event_not_applied").exists()
+
+
+def test_a_thywill_import_into_a_root_with_cairn_events_of_the_same_month_comes_back_whole(archive_root):
+    with time_machine.travel("2025-06-15 12:00:00+00:00", tick=False):
+        User.objects.create_superuser(username="Founder", email="", password=PASSWORD)  # users/2025_06_users.txt
+    thywill = Path(__file__).resolve().parents[1] / "fixtures" / "thywill" / "text_archives"
+    call_command("import_archives", str(thywill), "--execute", stdout=StringIO())
+    live = state()
+    assert [u for u in live["users"] if u[1] == "José"][0][3] is not None  # José's inviter came from that file
+
+    wipe_database()
+    call_command("import_archives", str(archive_root), "--execute", stdout=StringIO())
+
+    assert state() == live
