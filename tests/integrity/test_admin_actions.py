@@ -308,3 +308,10 @@ def test_doctor_runs_beyond_the_newest_hundred_are_found_and_heal_deletes_them_u
     assert not DoctorRun.objects.filter(pk__in=[runs[0].pk, runs[1].pk]).exists()
     services.undo_repair(journal_id=journal.pk)
     assert DoctorRun.objects.count() == 102
+
+
+def test_the_plan_page_says_move_for_a_relation_without_conflicts_and_names_the_policy_of_one_with(staff, pair):
+    grace, loser = pair
+    page = post_action(staff, "merge_selected", [grace.pk, loser.pk], survivor=grace.pk).content.decode()
+    row = re.search(r"<td>archives\.prayer\.author</td>.*?</tr>", page, re.S).group(0)
+    assert "<td>move</td>" in row
