@@ -11,8 +11,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from conversations.models import ChatSession, Conversation, IdempotencyKey, Message
+from conversations.models import ChatSession, Conversation, FieldRevision, IdempotencyKey, Message
 from integrity import merge
+from integrity import services as integrity_services
 from integrity.registry import SAMPLE_SIZE, Change, Delete, Finding, Plan, check
 
 
@@ -186,6 +187,33 @@ merge.declare(IdempotencyKey, "owner", merge.Collapse())
 # Message.user has no policy: two messages with one provider id for both users refuse the merge, naming them.
 # A chat session merged into another is marked merged (its constraint wants both fields together).
 merge.declare_tombstone(ChatSession, status="merged")
+# A merged conversation's fields: the survivor keeps its own and takes the other's where it has none; the
+# other's different values go into the survivor's history, which its owner sees (nothing is lost from view).
+HISTORY_FIELDS = ["transcript", "analysis", "audio"]
+merge.declare_fill_empty(Conversation, [*HISTORY_FIELDS, "audio_filename"])
+
+
+def keep_merged_values_in_history(*, journal, survivor, losers):
+    survivor = Conversation.objects.get(pk=survivor.pk)  # with the values the merge gave it
+    now = timezone.now()
+    revisions = []
+    for loser in losers:
+        for field in HISTORY_FIELDS:
+            value = getattr(loser, field)
+            value = value.name if field == "audio" else value
+            mine = getattr(survivor, field)
+            mine = mine.name if field == "audio" else mine
+            if value not in (None, "", [], {}) and value != mine:
+                revisions.append(
+                    FieldRevision(conversation=survivor, field=field, value=value, replaced_at=now, replaced_by="merge")
+                )
+    created = FieldRevision.objects.bulk_create(revisions)
+    return integrity_services.created_rows(
+        journal=journal, label="conversations.merge", model=FieldRevision, pks=[r.pk for r in created]
+    )
+
+
+merge.declare_after_merge(Conversation, keep_merged_values_in_history)
 # Staff merge one user's conversations or chat sessions only.
 merge.declare_same(Conversation, ["owner"])
 merge.declare_same(ChatSession, ["user"])

@@ -79,6 +79,7 @@ class FieldRevision(models.Model):
         UPLOAD = "upload", "audio upload"
         SAVE_ANALYSIS = "save_analysis", "save-analysis"
         IMPORT = "import", "legacy import"
+        MERGE = "merge", "merge of two conversations"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="revisions")
     field = models.CharField(max_length=30)

@@ -90,6 +90,19 @@ _archivers: dict[str, object] = {}
 _choosable: dict[str, list[str]] = {}
 _tombstones: dict[str, dict] = {}
 _same: dict[str, list[str]] = {}
+_fill_empty: dict[str, list[str]] = {}
+_after_merge: dict[str, object] = {}
+
+
+def declare_fill_empty(model: type[models.Model], names: list[str]) -> None:
+    """Fields the survivor takes from the first loser that has a value, where its own is empty (journaled)."""
+    _fill_empty[model._meta.label_lower] = list(names)
+
+
+def declare_after_merge(model: type[models.Model], after) -> None:
+    """Have `after(journal=…, survivor=…, losers=[…])` run in every merge of `model` (nested ones too), once its
+    rows have moved, and return the journal rows of what it changed (e.g. a history of replaced values)."""
+    _after_merge[model._meta.label_lower] = after
 
 
 def declare_tombstone(model: type[models.Model], **values) -> None:
@@ -444,12 +457,23 @@ def _apply(journal, plan: MergePlan, by_pk: dict) -> list[RepairChange]:
             continue
         journal_rows += _resolve_conflicts(journal, relation, plan.survivor_pk)
         journal_rows += _move(journal, relation, plan.survivor_pk, plan.loser_pks)
-    fresh = plan
-    if fresh.take:
-        before = {name: getattr(by_pk[plan.survivor_pk], name) for name in fresh.take}
-        after = {name: getattr(by_pk[pk], name) for name, pk in fresh.take.items()}
+    now = model._base_manager.in_bulk([plan.survivor_pk, *plan.loser_pks])  # as the moves above left them
+    survivor, losers = now[plan.survivor_pk], [now[pk] for pk in plan.loser_pks]
+    after = {name: getattr(now[pk], name) for name, pk in plan.take.items()}
+    for name in _fill_empty.get(label, []):
+        if name not in after and getattr(survivor, name) in EMPTY:
+            given = next((getattr(loser, name) for loser in losers if getattr(loser, name) not in EMPTY), None)
+            if given is not None:
+                after[name] = given
+    if after:
+        columns = {name: model._meta.get_field(name).attname for name in after}
+        before = {columns[name]: _value(survivor, name) for name in after}
+        after = {columns[name]: _value_of(value) for name, value in after.items()}
         model._base_manager.filter(pk=plan.survivor_pk).update(**after)
         journal_rows.append(_update_row(journal, label, model, plan.survivor_pk, before, after))
+    hook = _after_merge.get(label)
+    if hook is not None:
+        journal_rows += hook(journal=journal, survivor=survivor, losers=losers)
     tombstone = {"merged_into_id": plan.survivor_pk, **_tombstones.get(label, {})}
     if any(f.name == "is_active" for f in model._meta.concrete_fields):
         tombstone["is_active"] = False
@@ -459,6 +483,20 @@ def _apply(journal, plan: MergePlan, by_pk: dict) -> list[RepairChange]:
         model._base_manager.filter(pk=pk).update(**tombstone)
         journal_rows.append(_update_row(journal, label, model, pk, before, tombstone))
     return journal_rows
+
+
+EMPTY = (None, "", [], {})
+
+
+def _value(record, name):
+    return _value_of(getattr(record, name))
+
+
+def _value_of(value):
+    """A field value as a column value: a related record as its pk, a file as its name."""
+    if isinstance(value, models.Model):
+        return value.pk
+    return getattr(value, "name", value) if hasattr(value, "storage") else value
 
 
 def _move(journal, relation: Relation, survivor_pk, loser_pks: list) -> list[RepairChange]:

@@ -195,5 +195,7 @@ merge.declare(WebsiteAnalysis, "session", merge.MergeRecords())
 # Both answered steps 3 and 4: the survivor's answers stay; the other's are journaled (undo brings them back).
 merge.declare(ResearchPreferences, "session", merge.Collapse())
 merge.declare(PersonaData, "session", merge.Collapse())
+# A merged session keeps its own answers and takes the other's where it has none.
+merge.declare_fill_empty(OnboardingSession, ["business_description", "website", "integrations", "completed_at"])
 # Staff merge analyses within one user's session only.
 merge.declare_same(WebsiteAnalysis, ["session"])

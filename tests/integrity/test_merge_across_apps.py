@@ -13,7 +13,7 @@ from archives.models import Activity, Prayer
 from conversations import services as conversation_services
 from conversations.models import ChatSession, Conversation, FieldRevision, IdempotencyKey, Message
 from integrity import merge, services
-from integrity.models import Quarantine
+from integrity.models import Quarantine, RepairJournal
 from onboarding import crypto
 from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPreferences, WebsiteAnalysis
 from onboarding.normalize import url_key
@@ -236,3 +236,36 @@ def test_the_analyses_duplicates_queue_lists_one_site_twice_in_a_session_until_m
     merge_in_admin(staff, url, [first.pk, second.pk], first.pk)
 
     assert f"{url}{first.pk}/change/" not in staff.get(f"{url}?duplicates=yes").content.decode()
+
+
+def test_a_merged_conversation_fills_what_the_survivor_lacks_and_keeps_the_rest_in_its_history(staff):
+    owner = UserFactory()
+    kept = ConversationFactory(owner=owner, session_id="a", transcript="Mine", analysis=None)
+    merged = ConversationFactory(owner=owner, session_id="b", transcript="Theirs", analysis={"summary": "roof"})
+    before = snapshot()
+
+    merge_in_admin(staff, "/admin/conversations/conversation/", [kept.pk, merged.pk], kept.pk)
+
+    kept.refresh_from_db()
+    assert (kept.transcript, kept.analysis) == ("Mine", {"summary": "roof"})  # its own, and what it lacked
+    [revision] = FieldRevision.objects.filter(conversation=kept)
+    assert (revision.field, revision.value, revision.replaced_by) == ("transcript", "Theirs", "merge")
+    journal = RepairJournal.objects.get(kind="merge")
+    services.undo_repair(journal_id=journal.pk)
+    assert snapshot() == before
+
+
+def test_a_merged_onboarding_session_takes_the_answers_the_survivor_lacks(pair):
+    grace, loser = pair
+    theirs = OnboardingSession.objects.get(user=loser)
+    OnboardingSession.objects.filter(pk=theirs.pk).update(
+        business_description="We bake bread", integrations=["wordpress"], completed_at=timezone.now()
+    )
+    OnboardingSession.objects.filter(user=grace).update(integrations=["medium"])
+
+    merge.execute_merge(plan=merge.plan_merge(survivor=grace, losers=[loser]))
+
+    mine = OnboardingSession.objects.get(user=grace)
+    assert mine.business_description == "We bake bread"
+    assert mine.integrations == ["medium"]  # its own answer stays
+    assert mine.completed_at is not None
