@@ -7,9 +7,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=${BENCH_VENV:-/tmp/cairn-bench-venv}
-if [[ ! -x $VENV/bin/python ]]; then
-    python3 -m venv "$VENV"
+[[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
+# Reinstalled whenever requirements.txt changes (a stamp of its hash, as scripts/_venv.sh does).
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [[ $(cat "$VENV/.requirements.sha256" 2>/dev/null) != "$want" ]]; then
     "$VENV/bin/pip" install -q -r requirements.txt django-extensions==4.1
+    echo "$want" >"$VENV/.requirements.sha256"
 fi
 if [[ ${POSTGRES:-} == 1 ]]; then
     BENCH_PYTHON=$VENV/bin/python BENCH_SCRIPT=bench/merge_users.py exec bench/with_postgres.sh "$@"

@@ -20,12 +20,11 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 
 from integrity.models import RepairChange, RepairJournal
 from integrity.registry import Change
-from integrity.services import in_ranges, pk_ranges, to_json
+from integrity.services import delete_alone, in_ranges, pk_ranges, to_json
 from lib.batching import batched
 
 CHUNK = 500
@@ -627,23 +626,7 @@ def _delete_rows(journal, relation: Relation, pks: list) -> list[RepairChange]:
     """Delete conflicting loser rows, each journaled as a full copy; refuses if that would delete anything else."""
     model = relation.model
     copies = list(model._base_manager.filter(pk__in=pks).values(*[f.attname for f in model._meta.concrete_fields]))
-    collector = Collector(using=transaction.get_connection().alias, origin=None)
-    try:
-        collector.collect(list(model._base_manager.filter(pk__in=pks)))
-    except (ProtectedError, RestrictedError) as error:
-        used = next(iter(getattr(error, "protected_objects", None) or error.restricted_objects))
-        raise ValidationError(
-            f"{relation.label}: the conflicting row would have to go, but {used._meta.label_lower} {used.pk} uses it. "
-            "Nothing was merged."
-        ) from None
-    others = {m._meta.label_lower for m, objs in collector.data.items() if m is not model and objs}
-    others |= {qs.model._meta.label_lower for qs in collector.fast_deletes if qs.model is not model and qs.exists()}
-    if others or collector.field_updates:
-        raise ValidationError(
-            f"{relation.label}: removing the conflicting rows would also remove {', '.join(sorted(others))}. "
-            "Nothing was merged."
-        )
-    collector.delete()
+    delete_alone(model._base_manager.filter(pk__in=pks), refused=f"{relation.label}: the conflicting rows must go")
     return [
         RepairChange(
             journal=journal,

@@ -109,7 +109,7 @@ def _delete_one(journal: RepairJournal, check_name: str, change: Delete) -> Repa
         return None  # changed or gone since the plan
     try:
         with transaction.atomic():
-            _delete_alone(journal.pk, model, model._base_manager.filter(pk=change.pk))
+            delete_alone(model._base_manager.filter(pk=change.pk), refused=check_name)
     except ValidationError:
         return None  # in use by another row since the plan: left alone
     return RepairChange(
@@ -376,7 +376,7 @@ def _delete_created_rows(journal_id: int, change: RepairChange) -> None:
     expected = sum(last - first + 1 for first, last in ranges)
     deleted = 0
     for condition in in_ranges(ranges):
-        deleted += _delete_alone(journal_id, model, model._base_manager.filter(condition))
+        deleted += delete_alone(model._base_manager.filter(condition), refused=f"Repair #{journal_id} cannot be undone")
     if deleted != expected:
         raise ValidationError(
             f"Repair #{journal_id} cannot be undone: {expected - deleted} of the {expected} {model._meta.label_lower} "
@@ -384,23 +384,28 @@ def _delete_created_rows(journal_id: int, change: RepairChange) -> None:
         )
 
 
-def _delete_alone(journal_id: int, model: type[models.Model], queryset) -> int:
-    """Delete `queryset`'s rows if that deletes or changes nothing else; the number of rows deleted."""
+def delete_alone(queryset, *, refused: str) -> int:
+    """Delete `queryset`'s rows if that deletes or changes nothing else; the number of its rows deleted.
+
+    Otherwise a ValidationError that starts with `refused` and names what uses the rows (a PROTECT or
+    RESTRICT reference) or what deleting them would also delete or change (a CASCADE or SET_NULL one).
+    """
+    model = queryset.model
     collector = Collector(using=queryset.db, origin=queryset)
     try:
         collector.collect(queryset)
     except (ProtectedError, RestrictedError) as error:
         used = next(iter(error.protected_objects if isinstance(error, ProtectedError) else error.restricted_objects))
         raise ValidationError(
-            f"Repair #{journal_id} cannot be undone: a row it created is used since by "
-            f"{used._meta.label_lower} {used.pk} ({used}). Nothing was undone."
+            f"{refused}: a {model._meta.label_lower} row is used since by {used._meta.label_lower} {used.pk} "
+            f"({used}). Nothing was changed."
         ) from None
     others = [m._meta.label_lower for m, rows in collector.data.items() if m is not model and rows]
     others += [qs.model._meta.label_lower for qs in collector.fast_deletes if qs.model is not model and qs.exists()]
     if others or collector.field_updates:
         raise ValidationError(
-            f"Repair #{journal_id} cannot be undone: deleting the {model._meta.label_lower} rows it created would "
-            f"also delete or change {', '.join(sorted(set(others))) or 'other rows'}, made since. Nothing was undone."
+            f"{refused}: deleting the {model._meta.label_lower} rows would also delete or change "
+            f"{', '.join(sorted(set(others))) or 'other rows'}. Nothing was changed."
         )
     return collector.delete()[1].get(model._meta.label, 0)
 

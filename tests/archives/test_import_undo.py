@@ -123,7 +123,7 @@ def test_undo_refuses_to_delete_a_prayer_that_has_events_from_after_the_import(d
     later = ActivityFactory(prayer=Prayer.objects.get(archive_id=PRAYER))  # no archive line: only the row tells
     database = snapshot()
 
-    with pytest.raises(CommandError, match=f"used since by archives.activity {later.pk}"):
+    with pytest.raises(CommandError, match=f"is used since by archives.activity {later.pk}"):
         undo(journal, capture=django_capture_on_commit_callbacks)
 
     assert snapshot() == database
@@ -136,7 +136,7 @@ def test_undo_refuses_to_delete_an_imported_user_who_has_acted_since(django_capt
     max_ = Prayer.objects.get(archive_id=PRAYER).author
     mine = services.submit_prayer(acting_user=max_, request="Written after the import")
 
-    with pytest.raises(CommandError, match=f"used since by archives.prayer {mine.pk}"):
+    with pytest.raises(CommandError, match=f"is used since by archives.prayer {mine.pk}"):
         undo(journal, capture=django_capture_on_commit_callbacks)
 
     assert Prayer.objects.filter(pk=mine.pk).exists()
