@@ -268,6 +268,13 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
     if not claimed:
         raise ValidationError(f"Repair #{journal_id} cannot be undone: it is {journal.get_status_display().lower()}.")
     changes = list(journal.changes.order_by("-pk"))
+    if not changes and journal.kind == "import":
+        # A journal that keeps counts only (the onboarding and conversations imports, so far): "undoing" it
+        # would restore nothing and say it had.
+        raise ValidationError(
+            f"Repair #{journal_id} cannot be undone: it recorded counts ({journal.description or journal.kind}), "
+            "not the rows it changed."
+        )
     files = _files_to_delete(journal_id, changes)
     cuts = _files_to_cut(journal_id, changes)
     for change in changes:

@@ -68,3 +68,13 @@ def test_only_heals_imports_and_merges_can_be_undone():
 )
 def test_pk_ranges_are_runs_of_consecutive_pks(pks, ranges):
     assert services.pk_ranges(pks) == ranges
+
+
+def test_a_journal_that_kept_counts_only_is_not_undone_as_if_it_had_restored_something():
+    journal = RepairJournal.objects.create(
+        kind="import", status=RepairJournal.Status.APPLIED, description="import_alwrity x.db", summary={"created": 3}
+    )
+    with pytest.raises(ValidationError, match="recorded counts \\(import_alwrity x.db\\), not the rows it changed"):
+        services.undo_repair(journal_id=journal.pk)
+    journal.refresh_from_db()
+    assert journal.status == RepairJournal.Status.APPLIED
