@@ -171,11 +171,23 @@ def updated_rows(*, journal: RepairJournal | None, label: str, changes: list[Cha
     return [_journal_row(journal, label, change) for change in changes]
 
 
-def created_rows(*, journal: RepairJournal | None, label: str, model: type[models.Model], pks) -> list[RepairChange]:
-    """A journal row for rows an import created, as pk ranges; none without a journal or rows."""
+def created_rows(
+    *, journal: RepairJournal | None, label: str, model: type[models.Model], pks, changed_by: str | None = None
+) -> list[RepairChange]:
+    """A journal row for rows an import created, as pk ranges; none without a journal or rows.
+
+    `changed_by` names the time field a later change of such a row moves past now (its `auto_now` field by
+    default): undo refuses to delete rows changed since, which would lose that change.
+    """
     pks = sorted(pks)
     if journal is None or not pks:
         return []
+    after = {"pks": pk_ranges(pks)}
+    changed_by = changed_by or next(
+        (f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now", False)), None
+    )
+    if changed_by:
+        after["unchanged"] = {"field": changed_by, "as_of": to_json(timezone.now())}
     return [
         RepairChange(
             journal=journal,
@@ -184,7 +196,7 @@ def created_rows(*, journal: RepairJournal | None, label: str, model: type[model
             object_pk=str(len(pks)),
             action=RepairChange.Action.CREATE_ROWS,
             before={},
-            after={"pks": pk_ranges(pks)},
+            after=after,
         )
     ]
 
@@ -217,6 +229,31 @@ def in_ranges(ranges: list[list[int]]) -> Iterator[models.Q]:
 
 def appended_file(*, journal: RepairJournal | None, label: str, name: str, before: int, after: int) -> list:
     """A journal row for lines an import appended to an archive file (undo cuts the file back to `before`)."""
+    return _appended(journal, label, name, before, after)
+
+
+def appended_files(*, journal: RepairJournal | None, label: str, appends: list) -> list[RepairChange]:
+    """Journal rows for the appends `archive_files.recording_appends` saw: one per unbroken run of a file.
+
+    A run's `before` size is None when the import created the file (undo deletes it). Someone else's
+    lines between two runs split them, and undo then refuses rather than cut those lines away.
+    """
+    runs: dict[str, list[list]] = {}
+    for appended in appends:
+        file_runs = runs.setdefault(appended.name, [])
+        if file_runs and file_runs[-1][1] == appended.start:
+            file_runs[-1][1] = appended.end
+        else:
+            file_runs.append([appended.start, appended.end])
+    return [
+        row
+        for name, file_runs in runs.items()
+        for before, after in file_runs
+        for row in _appended(journal, label, name, before, after)
+    ]
+
+
+def _appended(journal, label, name, before, after) -> list[RepairChange]:
     if journal is None:
         return []
     return [
@@ -269,8 +306,8 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
         raise ValidationError(f"Repair #{journal_id} cannot be undone: it is {journal.get_status_display().lower()}.")
     changes = list(journal.changes.order_by("-pk"))
     if not changes and journal.kind == "import":
-        # A journal that keeps counts only (the onboarding and conversations imports, so far): "undoing" it
-        # would restore nothing and say it had.
+        # A journal that keeps counts only (written by the onboarding and conversations imports before they
+        # recorded their rows): "undoing" it would restore nothing and say it had.
         raise ValidationError(
             f"Repair #{journal_id} cannot be undone: it recorded counts ({journal.description or journal.kind}), "
             "not the rows it changed."
@@ -291,19 +328,34 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
 
         merge.after_undo(journal, acting_user)
     transaction.on_commit(lambda: [archive_files.delete(name) for name in files])
-    transaction.on_commit(lambda: [archive_files.truncate(name, size) for name, size in cuts])
+    transaction.on_commit(lambda: [_cut(name, size) for name, size in cuts])
     return journal
 
 
-def _files_to_cut(journal_id: int, changes: list[RepairChange]) -> list[tuple[str, int]]:
-    """Files the repair appended to, still exactly as long as it left them; refuses if one has grown since."""
-    cuts = []
+def _files_to_cut(journal_id: int, changes: list[RepairChange]) -> list[tuple[str, int | None]]:
+    """Each file the repair appended to and the size to cut it back to (None: delete it, the repair created it).
+
+    `changes` come newest first: the file must be exactly as long as the newest append left it, and each
+    older append must end where the next one starts. Otherwise lines were appended since, or in between,
+    and cutting would lose them: refused.
+    """
+    expected: dict[str, int | None] = {}
     for change in changes:
-        if change.action == RepairChange.Action.APPEND_FILE:
-            if archive_files.size(change.object_pk) not in (None, change.after["size"]):
-                raise _file_changed(journal_id, change.object_pk)
-            cuts.append((change.object_pk, change.before["size"]))
-    return cuts
+        if change.action != RepairChange.Action.APPEND_FILE:
+            continue
+        name = change.object_pk
+        now = expected[name] if name in expected else archive_files.size(name)
+        if now is not None and now != change.after["size"]:
+            raise _file_changed(journal_id, name)
+        expected[name] = change.before["size"]
+    return list(expected.items())
+
+
+def _cut(name: str, size: int | None) -> None:
+    if size is None:
+        archive_files.delete(name)
+    else:
+        archive_files.truncate(name, size)
 
 
 def _restore_row(journal_id: int, change: RepairChange) -> None:
@@ -377,13 +429,21 @@ def _file_changed(journal_id: int, name: str) -> ValidationError:
 
 
 def _delete_created_rows(journal_id: int, change: RepairChange) -> None:
-    """Delete the rows a change created; refuses if one is gone, or is now used by a row the journal does not know."""
+    """Delete the rows a change created; refuses if one is gone, was changed since, or is now used by another row."""
     model = apps.get_model(change.model)
-    ranges = change.after["pks"]
+    ranges, unchanged = change.after["pks"], change.after.get("unchanged")
     expected = sum(last - first + 1 for first, last in ranges)
     deleted = 0
     for condition in in_ranges(ranges):
-        deleted += delete_alone(model._base_manager.filter(condition), refused=f"Repair #{journal_id} cannot be undone")
+        rows = model._base_manager.filter(condition)
+        if unchanged:
+            since = rows.filter(**{f"{unchanged['field']}__gt": unchanged["as_of"]}).first()
+            if since is not None:
+                raise ValidationError(
+                    f"Repair #{journal_id} cannot be undone: {change.model} {since.pk} ({since}) has changed since "
+                    "the import created it, and undoing would lose that change. Nothing was undone."
+                )
+        deleted += delete_alone(rows, refused=f"Repair #{journal_id} cannot be undone")
     if deleted != expected:
         raise ValidationError(
             f"Repair #{journal_id} cannot be undone: {expected - deleted} of the {expected} {model._meta.label_lower} "
@@ -409,7 +469,13 @@ def delete_alone(queryset, *, refused: str) -> int:
         ) from None
     others = [m._meta.label_lower for m, rows in collector.data.items() if m is not model and rows]
     others += [qs.model._meta.label_lower for qs in collector.fast_deletes if qs.model is not model and qs.exists()]
-    if others or collector.field_updates:
+    # SET_NULL and SET(...) relations are collected as lazy querysets, empty ones included.
+    others += [
+        field.model._meta.label_lower
+        for (field, _value), batches in collector.field_updates.items()
+        if any(batch.exists() if isinstance(batch, models.QuerySet) else batch for batch in batches)
+    ]
+    if others:
         raise ValidationError(
             f"{refused}: deleting the {model._meta.label_lower} rows would also delete or change "
             f"{', '.join(sorted(set(others))) or 'other rows'}. Nothing was changed."

@@ -9,6 +9,10 @@ other. Appends open the file in append mode; callers serialize appends to one fi
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import PurePosixPath
 
@@ -69,27 +73,67 @@ def create_new(name: str, content: str) -> str:
         raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
 
 
-def append(name: str, text: str) -> None:
-    """Append `text` to an existing file."""
+@dataclass(frozen=True)
+class Appended:
+    """Bytes `start`..`end` of `name` were appended; `start` is None when the append created the file."""
+
+    name: str
+    start: int | None
+    end: int
+
+
+_recorders: ContextVar[tuple[list[Appended], ...]] = ContextVar("archive_appends", default=())
+
+
+@contextmanager
+def recording_appends() -> Iterator[list[Appended]]:
+    """Collect every append made inside the block, so that an import can journal (and undo) them."""
+    appended: list[Appended] = []
+    token = _recorders.set((*_recorders.get(), appended))
     try:
-        with open(_path(name), "a", encoding="utf-8") as file:
-            file.write(text)
+        yield appended
+    finally:
+        _recorders.reset(token)
+
+
+def _write_at_end(name: str, data: bytes) -> int:
+    """Append `data`; the file's size just after it (O_APPEND: the end of exactly these bytes)."""
+    try:
+        with open(_path(name), "ab") as file:
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
+            return file.tell()
     except OSError as error:
         raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
+
+
+def _recorded(name: str, start: int | None, end: int) -> None:
+    for appended in _recorders.get():
+        appended.append(Appended(name, start, end))
+
+
+def append(name: str, text: str) -> None:
+    """Append `text` to an existing file."""
+    data = text.encode()
+    end = _write_at_end(name, data)
+    _recorded(name, end - len(data), end)
 
 
 def append_creating(name: str, *, header: str, text: str) -> None:
     """Append `text`, creating the file with `header` first when it does not exist (monthly logs)."""
     path = _path(name)
+    data = text.encode()
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        try:
-            with open(path, "x", encoding="utf-8") as file:
-                file.write(header)
-        except FileExistsError:
-            pass
+        with open(path, "xb") as file:  # header and text in one write: nobody appends in between
+            file.write(header.encode() + data)
+            file.flush()
+            os.fsync(file.fileno())
+            _recorded(name, None, file.tell())
+        return
+    except FileExistsError:
+        pass
     except OSError as error:
         raise ArchiveWriteError(f"{name}: {error.strerror or error}") from error
     append(name, text)

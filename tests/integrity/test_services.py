@@ -5,7 +5,11 @@ from accounts.models import User
 from integrity import services
 from integrity.models import Quarantine, RepairJournal
 from integrity.registry import Change, Plan
+from lib import archive_files
+from lib.archive_files import Appended
+from onboarding.models import OnboardingSession, WebsiteAnalysis
 from tests.accounts.factories import UserFactory
+from tests.onboarding.factories import WebsiteAnalysisFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +82,66 @@ def test_a_journal_that_kept_counts_only_is_not_undone_as_if_it_had_restored_som
         services.undo_repair(journal_id=journal.pk)
     journal.refresh_from_db()
     assert journal.status == RepairJournal.Status.APPLIED
+
+
+def appends_journal(appends):
+    journal = RepairJournal.objects.create(kind="import", status=RepairJournal.Status.APPLIED)
+    services.record(services.appended_files(journal=journal, label="test", appends=appends))
+    return journal
+
+
+def test_appends_are_journaled_as_one_row_per_unbroken_run_of_a_file():
+    journal = appends_journal(
+        [Appended("a.txt", None, 10), Appended("a.txt", 10, 15), Appended("b.txt", 3, 5), Appended("a.txt", 20, 25)]
+    )
+    rows = [(c.object_pk, c.before["size"], c.after["size"]) for c in journal.changes.order_by("pk")]
+    assert rows == [("a.txt", None, 15), ("a.txt", 20, 25), ("b.txt", 3, 5)]
+
+
+def test_undo_cuts_appended_files_back_and_deletes_the_ones_the_repair_created(
+    archive_root, django_capture_on_commit_callbacks
+):
+    (archive_root / "old.txt").write_bytes(b"before\n")
+    with archive_files.recording_appends() as appended:
+        archive_files.append("old.txt", "first\n")
+        archive_files.append_creating("new.txt", header="H\n", text="x\n")
+    first = appends_journal(appended)
+    with archive_files.recording_appends() as appended:
+        archive_files.append("old.txt", "second\n")
+    second = appends_journal(appended)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.undo_repair(journal_id=second.pk)
+    assert (archive_root / "old.txt").read_bytes() == b"before\nfirst\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.undo_repair(journal_id=first.pk)
+    assert (archive_root / "old.txt").read_bytes() == b"before\n"
+    assert not (archive_root / "new.txt").exists()
+
+
+def test_undo_refuses_to_cut_away_lines_someone_appended_between_two_of_the_repairs_appends(archive_root):
+    (archive_root / "log.txt").write_bytes(b"")
+    with archive_files.recording_appends() as ours:
+        archive_files.append("log.txt", "ours 1\n")
+    archive_files.append("log.txt", "someone else's\n")
+    with archive_files.recording_appends() as more:
+        archive_files.append("log.txt", "ours 2\n")
+    journal = appends_journal(ours + more)
+
+    with pytest.raises(ValidationError, match="log.txt has changed since"):
+        services.undo_repair(journal_id=journal.pk)
+    assert (archive_root / "log.txt").read_bytes() == b"ours 1\nsomeone else's\nours 2\n"
+
+
+def test_delete_alone_deletes_a_row_a_set_null_relation_could_point_at_but_does_not():
+    analysis = WebsiteAnalysisFactory()  # OnboardingSession.website is SET_NULL: nobody chose it
+    assert services.delete_alone(WebsiteAnalysis.objects.filter(pk=analysis.pk), refused="No") == 1
+    assert not WebsiteAnalysis.objects.filter(pk=analysis.pk).exists()
+
+
+def test_delete_alone_refuses_a_row_that_a_set_null_relation_points_at():
+    analysis = WebsiteAnalysisFactory()
+    OnboardingSession.objects.filter(pk=analysis.session_id).update(website=analysis)
+    with pytest.raises(ValidationError, match="No: .*would also delete or change onboarding.onboardingsession"):
+        services.delete_alone(WebsiteAnalysis.objects.filter(pk=analysis.pk), refused="No")
+    assert WebsiteAnalysis.objects.filter(pk=analysis.pk).exists()
