@@ -3,8 +3,11 @@
 Rows are matched on their natural keys (User.external_id, the session's user, (session, provider),
 (session, url_key), the session's OneToOne children) and written only where a value differs, so a second
 import of the same inputs creates, changes and deletes nothing. Quarantine records are matched on
-(source, payload.legacy_id). An import that changed anything is recorded in integrity's RepairJournal
-(kind "import") with its counts, as archives' import does.
+(source, payload.legacy_id).
+
+An import that changed anything is recorded in integrity's RepairJournal (kind "import"): in each user's
+transaction, the rows it created (as primary keys), the fields it changed (before and after) and the lines
+it appended to the text archive (users it created join there), so `manage.py undo_repair` takes it back.
 """
 
 import hashlib
@@ -12,13 +15,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.db import models, transaction
 
 from accounts import services as accounts_services
 from accounts.models import User
 from integrity import services as integrity_services
 from integrity.models import Quarantine, RepairJournal
+from integrity.registry import Change
+from lib import archive_files
 from onboarding import crypto
 from onboarding.alwrity import SOURCE, ImportPlan, UserPlan
 from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPreferences, WebsiteAnalysis
@@ -26,6 +30,7 @@ from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPr
 USERNAME_MAX_LENGTH = 150
 PERSONA_FIELDS = ["core_persona", "platform_personas", "quality_metrics", "selected_platforms"]
 PREFERENCE_FIELDS = ["research_depth", "content_types", "auto_research", "factual_content"]
+LABEL = "import_alwrity"
 
 
 @dataclass
@@ -36,6 +41,7 @@ class ImportReport:
     quarantined: Counter = field(default_factory=Counter)  # "source|reason" -> new records
     quarantine_known: int = 0
     problems: list[str] = field(default_factory=list)
+    journal_id: int | None = None
 
     @property
     def changed_anything(self) -> bool:
@@ -52,29 +58,56 @@ class ImportReport:
         }
 
 
+@dataclass
+class _Written:
+    """What one transaction of the import created and changed, for its journal."""
+
+    created: dict[type[models.Model], list] = field(default_factory=dict)  # parents before children
+    changes: list[Change] = field(default_factory=list)
+
+    def add(self, instance: models.Model, report: ImportReport) -> None:
+        self.created.setdefault(type(instance), []).append(instance.pk)
+        report.created[instance._meta.label_lower] += 1
+
+    def record(self, journal: RepairJournal | None, appended: list) -> None:
+        """Save the journal rows: undo goes newest first, so fields are restored before rows are deleted,
+        and children are deleted before their parents."""
+        rows = [
+            row
+            for model, pks in self.created.items()
+            for row in integrity_services.created_rows(journal=journal, label=LABEL, model=model, pks=pks)
+        ]
+        rows += integrity_services.appended_files(journal=journal, label=LABEL, appends=appended)
+        rows += integrity_services.updated_rows(journal=journal, label=LABEL, changes=self.changes)
+        integrity_services.record(rows)
+
+
 def import_plan(*, plan: ImportPlan, execute: bool, description: str = "", on_user=None) -> ImportReport:
     report = ImportReport()
-    for user_plan in plan.users.values():
-        try:
-            if execute:
-                with transaction.atomic():
-                    _import_user(user_plan, report)
-            else:
-                _count_user(user_plan, report)
-        except ValidationError as error:
-            report.problems.append(f"{user_plan.external_id}: {' '.join(error.messages)}")
-        if on_user:
-            on_user(1)
-    with transaction.atomic():
-        _import_quarantine(plan, execute, report)
-    if execute and report.changed_anything:
-        RepairJournal.objects.create(
-            kind="import",
-            description=description,
-            status=RepairJournal.Status.APPLIED,
-            summary=report.as_dict(),
-            finished_at=timezone.now(),
-        )
+    journal = integrity_services.start_journal(kind="import", description=description) if execute else None
+    try:
+        for user_plan in plan.users.values():
+            try:
+                if execute:
+                    with transaction.atomic(), archive_files.recording_appends() as appended:
+                        written = _Written()
+                        _import_user(user_plan, report, written)
+                        written.record(journal, appended)
+                else:
+                    _count_user(user_plan, report)
+            except ValidationError as error:
+                report.problems.append(f"{user_plan.external_id}: {' '.join(error.messages)}")
+            if on_user:
+                on_user(1)
+        with transaction.atomic():
+            _import_quarantine(plan, execute, report, journal)
+    except BaseException:
+        if journal is not None:
+            integrity_services.finish_journal(journal=journal, summary=report.as_dict(), failed=True)
+        raise
+    if journal is not None:
+        integrity_services.finish_journal(journal=journal, summary=report.as_dict(), changed=report.changed_anything)
+        report.journal_id = journal.pk  # None when the import changed nothing and so left no journal
     return report
 
 
@@ -98,7 +131,7 @@ def _username(external_id: str, attempt: int) -> str:
     return f"{external_id[: USERNAME_MAX_LENGTH - 13]} ({digest})"
 
 
-def _user(external_id: str, report: ImportReport) -> User:
+def _user(external_id: str, report: ImportReport, written: _Written) -> User:
     existing = User.objects.filter(external_id=external_id).first()
     if existing is not None:
         return existing
@@ -106,82 +139,88 @@ def _user(external_id: str, report: ImportReport) -> User:
         user, created = accounts_services.ensure_user(external_id=external_id, username=_username(external_id, 0))
     except ValidationError:
         user, created = accounts_services.ensure_user(external_id=external_id, username=_username(external_id, 1))
-    report.created["accounts.user"] += created
+    if created:
+        written.add(user, report)
     return user
 
 
-def _import_user(plan: UserPlan, report: ImportReport) -> None:
+def _import_user(plan: UserPlan, report: ImportReport, written: _Written) -> None:
     before = sum(report.created.values()) + sum(report.updated.values())
-    user = _user(plan.external_id, report)
-    session, created = OnboardingSession.objects.get_or_create(
-        user=user, defaults={"current_step": plan.current_step, "completed_at": plan.completed_at}
-    )
+    user = _user(plan.external_id, report, written)
+    values = {"current_step": plan.current_step, "completed_at": plan.completed_at}
+    session, created = OnboardingSession.objects.get_or_create(user=user, defaults=values)
     if created:
-        report.created["onboarding.onboardingsession"] += 1
+        written.add(session, report)
     else:
-        _update(session, {"current_step": plan.current_step, "completed_at": plan.completed_at}, report)
-    _import_keys(session, plan, report)
-    _import_analyses(session, plan, report)
+        _update(session, values, report, written)
+    _import_keys(session, plan, report, written)
+    _import_analyses(session, plan, report, written)
     if plan.preferences is not None:
         values = {f: plan.preferences[f] for f in PREFERENCE_FIELDS}
-        _upsert_one(ResearchPreferences, session, values, report)
+        _upsert_one(ResearchPreferences, session, values, report, written)
     if plan.persona is not None:
-        _upsert_one(PersonaData, session, {f: plan.persona[f] for f in PERSONA_FIELDS}, report)
+        _upsert_one(PersonaData, session, {f: plan.persona[f] for f in PERSONA_FIELDS}, report, written)
     if sum(report.created.values()) + sum(report.updated.values()) == before:
         report.unchanged_users += 1
 
 
-def _update(instance, values: dict, report: ImportReport) -> None:
-    """Write only the fields whose value differs (and so nothing at all on a re-import)."""
+def _update(instance, values: dict, report: ImportReport, written: _Written) -> None:
+    """Write only the fields whose value differs (and so nothing at all on a re-import), journaling them."""
     changed = [name for name, value in values.items() if getattr(instance, name) != value]
-    if changed:
-        for name in changed:
-            setattr(instance, name, values[name])
-        instance.save(update_fields=[*changed, "updated_at"])
-        report.updated[instance._meta.label_lower] += 1
+    if not changed:
+        return
+    fields = [*changed, "updated_at"]
+    old = {name: getattr(instance, name) for name in fields}
+    for name in changed:
+        setattr(instance, name, values[name])
+    instance.save(update_fields=fields)
+    new = {name: getattr(instance, name) for name in fields}
+    written.changes.append(Change(model=type(instance), pk=instance.pk, before=old, after=new))
+    report.updated[instance._meta.label_lower] += 1
 
 
-def _upsert_one(model, session: OnboardingSession, values: dict, report: ImportReport) -> None:
+def _upsert_one(model, session: OnboardingSession, values: dict, report: ImportReport, written: _Written) -> None:
     instance, created = model.objects.get_or_create(session=session, defaults=values)
     if created:
-        report.created[model._meta.label_lower] += 1
+        written.add(instance, report)
     else:
-        _update(instance, values, report)
+        _update(instance, values, report, written)
 
 
-def _import_keys(session: OnboardingSession, plan: UserPlan, report: ImportReport) -> None:
+def _import_keys(session: OnboardingSession, plan: UserPlan, report: ImportReport, written: _Written) -> None:
     for provider, plaintext in plan.api_keys.items():
         key, created = ApiKey.objects.get_or_create(
             session=session, provider=provider, defaults={"secret": crypto.encrypt(plaintext)}
         )
         if created:
-            report.created["onboarding.apikey"] += 1
+            written.add(key, report)
             continue
         try:
             same = key.reveal() == plaintext
         except crypto.InvalidToken:
             same = False
         if not same:
-            _update(key, {"secret": crypto.encrypt(plaintext)}, report)
+            _update(key, {"secret": crypto.encrypt(plaintext)}, report, written)
 
 
-def _import_analyses(session: OnboardingSession, plan: UserPlan, report: ImportReport) -> None:
+def _import_analyses(session: OnboardingSession, plan: UserPlan, report: ImportReport, written: _Written) -> None:
     for key, analysis in plan.analyses.items():
         values = {"url": analysis.url, "status": analysis.status, **analysis.fields}
         row, created = WebsiteAnalysis.objects.get_or_create(
             session=session, url_key=key, merged_into=None, defaults=values
         )
         if created:
-            report.created["onboarding.websiteanalysis"] += 1
+            written.add(row, report)
         else:
-            _update(row, values, report)
+            _update(row, values, report, written)
 
 
-def _import_quarantine(plan: ImportPlan, execute: bool, report: ImportReport) -> None:
+def _import_quarantine(plan: ImportPlan, execute: bool, report: ImportReport, journal) -> None:
     known = {
         (source, str(payload.get("legacy_id")) if isinstance(payload, dict) else None)
         for source, payload in Quarantine.objects.filter(source__in=SOURCE.values()).values_list("source", "payload")
     }
+    created = []
     for record in plan.quarantine:
         identity = (record.source, str(record.payload["legacy_id"]))
         if identity in known:
@@ -190,4 +229,9 @@ def _import_quarantine(plan: ImportPlan, execute: bool, report: ImportReport) ->
         known.add(identity)
         report.quarantined[f"{record.source}|{record.reason}"] += 1
         if execute:
-            integrity_services.quarantine(source=record.source, reason=record.reason, payload=record.payload)
+            row, new = integrity_services.quarantine(source=record.source, reason=record.reason, payload=record.payload)
+            if new:
+                created.append(row.pk)
+    integrity_services.record(
+        integrity_services.created_rows(journal=journal, label=LABEL, model=Quarantine, pks=created)
+    )

@@ -75,6 +75,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Nothing new: these inputs were already imported."))
         else:
             self.stdout.write(self.style.SUCCESS("Done."))
+        if report.journal_id:
+            self.stdout.write(f"Journal #{report.journal_id}. Undo it with: manage.py undo_repair {report.journal_id}")
         if report.problems:
             raise CommandError(f"{len(report.problems)} user(s) could not be imported (listed above).")
 
