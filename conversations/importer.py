@@ -2,6 +2,10 @@
 
 Every legacy row dealt with is recorded in ImportedRecord (imported, merged, dropped as a retry copy,
 quarantined), so a second run skips it: rows already imported are never modified again (I1).
+
+An import that changed anything is recorded in integrity's RepairJournal (kind "import"): the rows it
+created (as primary keys) and the lines it appended to the text archive (users it created join there),
+so `manage.py undo_repair` takes it back. The import only creates rows; it changes none.
 """
 
 import json
@@ -12,17 +16,20 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Max
 
 from accounts.models import User
 from accounts.services import ensure_user
 from conversations.legacy import ImportPlan, Rejected
 from conversations.models import ChatSession, Conversation, FieldRevision, ImportedRecord, Message
-from integrity.models import Quarantine, RepairJournal
+from integrity import services as integrity_services
+from integrity.models import Quarantine
 from integrity.services import fingerprint
+from lib import archive_files
 
 SOURCE = "conversations"
 BATCH = 1000
+LABEL = "import_conversations"
 
 
 @dataclass
@@ -39,6 +46,7 @@ class ImportReport:
     already_imported: int = 0
     quarantined: Counter = field(default_factory=Counter)
     rejected: list[Rejected] = field(default_factory=list)
+    journal_id: int | None = None
 
     @property
     def changed_anything(self) -> bool:
@@ -70,25 +78,29 @@ class ImportReport:
 def import_plan(*, plan: ImportPlan, execute: bool, description: str = "") -> ImportReport:
     """Apply `plan`; without `execute`, only count what would happen (nothing is written)."""
     report = ImportReport()
-    with transaction.atomic():
-        writer = _Writer(plan, execute, report)
-        writer.run()
-        if execute and report.changed_anything:
-            RepairJournal.objects.create(
-                kind="import",
-                description=description,
-                status=RepairJournal.Status.APPLIED,
-                summary=report.as_dict(),
-                finished_at=timezone.now(),
-            )
-        if not execute:
-            transaction.set_rollback(True)  # belt and braces: a dry run never writes
+    journal = integrity_services.start_journal(kind="import", description=description) if execute else None
+    try:
+        with transaction.atomic(), archive_files.recording_appends() as appended:
+            writer = _Writer(plan, execute, report, journal)
+            writer.run()
+            writer.journal_rows += integrity_services.appended_files(journal=journal, label=LABEL, appends=appended)
+            integrity_services.record(writer.journal_rows)
+            if not execute:
+                transaction.set_rollback(True)  # belt and braces: a dry run never writes
+    except BaseException:
+        if journal is not None:
+            integrity_services.finish_journal(journal=journal, summary=report.as_dict(), failed=True)
+        raise
+    if journal is not None:
+        integrity_services.finish_journal(journal=journal, summary=report.as_dict(), changed=report.changed_anything)
+        report.journal_id = journal.pk  # None when the import changed nothing and so left no journal
     return report
 
 
 class _Writer:
-    def __init__(self, plan: ImportPlan, execute: bool, report: ImportReport):
-        self.plan, self.execute, self.report = plan, execute, report
+    def __init__(self, plan: ImportPlan, execute: bool, report: ImportReport, journal=None):
+        self.plan, self.execute, self.report, self.journal = plan, execute, report, journal
+        self.journal_rows = []  # in creation order: undo deletes newest first, children before parents
         self.done: set[tuple[str, str]] = set(ImportedRecord.objects.values_list("table", "legacy_id"))
         self.records: list[ImportedRecord] = []
         self.quarantine: dict[str, Quarantine] = {}
@@ -101,8 +113,24 @@ class _Writer:
         self._sessions()
         self._messages()
         if self.execute:
-            ImportedRecord.objects.bulk_create(self.records, batch_size=BATCH, ignore_conflicts=True)
-            Quarantine.objects.bulk_create(list(self.quarantine.values()), batch_size=BATCH, ignore_conflicts=True)
+            self._store_bookkeeping()
+
+    def _created(self, model, pks, changed_by: str | None = None) -> None:
+        self.journal_rows += integrity_services.created_rows(
+            journal=self.journal, label=LABEL, model=model, pks=pks, changed_by=changed_by
+        )
+
+    def _store_bookkeeping(self) -> None:
+        """ImportedRecord and Quarantine rows, journaled as the rows numbered after the last one before.
+
+        ignore_conflicts: rows a concurrent import stored meanwhile are skipped here (and may be journaled
+        here too), as archives' import does with its users."""
+        mark = ImportedRecord.objects.aggregate(last=Max("pk"))["last"] or 0
+        ImportedRecord.objects.bulk_create(self.records, batch_size=BATCH, ignore_conflicts=True)
+        self._created(ImportedRecord, ImportedRecord.objects.filter(pk__gt=mark).values_list("pk", flat=True))
+        mark = Quarantine.objects.aggregate(last=Max("pk"))["last"] or 0
+        Quarantine.objects.bulk_create(list(self.quarantine.values()), batch_size=BATCH, ignore_conflicts=True)
+        self._created(Quarantine, Quarantine.objects.filter(pk__gt=mark, source=SOURCE).values_list("pk", flat=True))
 
     # --- bookkeeping ---
 
@@ -143,6 +171,7 @@ class _Writer:
         existing = {
             u.external_id: u for u in User.objects.filter(external_id__in=[p.external_id for p in self.plan.users])
         }
+        created_users = []
         for planned in self.plan.users:
             user = existing.get(planned.external_id)
             if user is not None:  # U3: reuse, never rename
@@ -167,6 +196,9 @@ class _Writer:
                 continue
             self.users[planned.external_id] = user
             self.report.users_created += created
+            if created:
+                created_users.append(user.pk)
+        self._created(User, created_users)
 
     def _rejected(self) -> None:
         for rejected in self.plan.rejected:
@@ -247,7 +279,9 @@ class _Writer:
                         replaced_by=FieldRevision.Source.IMPORT,
                     )
                 )
-        FieldRevision.objects.bulk_create(revisions, batch_size=BATCH)
+        self._created(Conversation, [row.pk for row in rows], changed_by="updated_at")
+        revisions = FieldRevision.objects.bulk_create(revisions, batch_size=BATCH)
+        self._created(FieldRevision, [row.pk for row in revisions])
 
     # --- S ---
 
@@ -304,6 +338,7 @@ class _Writer:
             for planned, session in zip(batch, created, strict=True):
                 self.sessions[planned.legacy_id] = session.pk
                 self._record("conversation_sessions", planned.legacy_id, planned.status, session.pk)
+            self._created(ChatSession, [session.pk for session in created], changed_by="last_activity_at")
 
     def _messages(self) -> None:
         todo = [m for m in self.plan.messages if not self._is_done("messages", m.legacy_id)]
@@ -334,7 +369,7 @@ class _Writer:
         self.report.messages_created += len(fresh)
         if not self.execute:
             return
-        Message.objects.bulk_create(
+        created = Message.objects.bulk_create(
             [
                 Message(
                     session_id=self.sessions[m.session],
@@ -350,5 +385,6 @@ class _Writer:
             ],
             batch_size=BATCH,
         )
+        self._created(Message, [message.pk for message in created])
         for m in fresh:
             self._record("messages", m.legacy_id, "imported")

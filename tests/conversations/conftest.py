@@ -1,4 +1,9 @@
+import shutil
+from pathlib import Path
+
 import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "conversations"
 
 
 @pytest.fixture(autouse=True)
@@ -27,3 +32,12 @@ def webhook_secret(settings):
 def fake_transcriber(settings):
     """Tests transcribe with the fake backend unless they ask for PocketSphinx (test_transcription)."""
     settings.CONVERSATIONS_TRANSCRIBER = "conversations.transcription.FakeTranscriber"
+
+
+@pytest.fixture
+def sample(tmp_path):
+    """A copy of the legacy sample database (tests/fixtures/conversations/legacy.db) the test may change."""
+    path = tmp_path / "source" / "legacy.db"
+    path.parent.mkdir()
+    shutil.copy(FIXTURES / "legacy.db", path)
+    return path

@@ -3,7 +3,6 @@ of legacy/conversations.md hold on cases the sample does not have."""
 
 import hashlib
 import json
-import shutil
 from datetime import UTC
 from io import StringIO
 from pathlib import Path
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "conversations"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
-
-
-@pytest.fixture
-def sample(tmp_path):
-    path = tmp_path / "source" / "legacy.db"
-    path.parent.mkdir()
-    shutil.copy(FIXTURES / "legacy.db", path)
-    return path
 
 
 def run(db, *args):

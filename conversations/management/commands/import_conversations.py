@@ -72,3 +72,5 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Nothing new: this database was already imported."))
         else:
             self.stdout.write(self.style.SUCCESS("Done."))
+        if report.journal_id:
+            self.stdout.write(f"Journal #{report.journal_id}. Undo it with: manage.py undo_repair {report.journal_id}")
