@@ -1,4 +1,4 @@
-"""Time import_conversations on a generated legacy database: a dry run, then --execute twice.
+"""Time import_conversations on a generated legacy database: a dry run, --execute twice, undo_repair of the first.
 
     .venv/bin/python bench/conversations_import.py --subcontractors 400 --owners 100
 
@@ -161,6 +161,15 @@ def main():
         except Exception as error:  # a rejected record: still print the timing
             print(f"  ({error})")
         print(f"{label:>14}: {time.perf_counter() - began:6.2f} s  {out.getvalue().splitlines()[1][:150]}")
+    from conversations.models import ChatSession, Conversation, Message
+    from integrity.models import RepairJournal
+
+    journal = RepairJournal.objects.filter(kind="import").order_by("pk").first()
+    out = StringIO()
+    began = time.perf_counter()
+    call_command("undo_repair", str(journal.pk), stdout=out)
+    left = {model.__name__: model.objects.count() for model in (Conversation, ChatSession, Message)}
+    print(f"{'undo':>14}: {time.perf_counter() - began:6.2f} s  {out.getvalue().strip()} Left: {left}")
     print("files in", folder)
 
 

@@ -8,8 +8,9 @@ The legacy data is generated from a seeded random.Random: per user one or two se
 rotated, some duplicated), analyses keyed h1, h2, by session id and a few by the shared key 1 and by
 salted hashes, failed and blanked rows, placeholder and real preferences, personas, and a JSON progress
 file for half of the users (one in fifty truncated). Measured: reading + planning alone, the dry run,
-the first --execute and a second one (which must change nothing), as seconds, users/s and SQL statements
-(counted with connection.execute_wrapper). Nothing is asserted about times.
+the first --execute, a second one (which must change nothing) and undo_repair of the first (which must
+leave no row), as seconds, users/s and SQL statements (counted with connection.execute_wrapper). Nothing
+is asserted about times.
 """
 
 import argparse
@@ -138,21 +139,34 @@ def main(argv=None):
     print(f"read + plan: {elapsed:.2f}s for {rows} rows, {len(files)} files -> {len(plan.users)} users, "
           f"{len(plan.quarantine)} quarantined ({args.users / elapsed:,.0f} users/s)")  # fmt: skip
 
-    for label, extra in [("dry run", []), ("first --execute", ["--execute"]), ("second --execute", ["--execute"])]:
+    def timed(label, command, *arguments):
         statements = []
 
-        def count(execute, sql, *rest, statements=statements):
+        def count(execute, sql, *rest):
             statements.append(sql)
             return execute(sql, *rest)
 
         with connection.execute_wrapper(count):
             started = time.perf_counter()
             out = StringIO()
-            call_command("import_alwrity", "--db", str(db), "--json-dir", str(json_dir), *extra, stdout=out)
+            call_command(command, *arguments, stdout=out)
             elapsed = time.perf_counter() - started
         last = out.getvalue().strip().splitlines()[-1]
         print(f"{label}: {elapsed:.2f}s, {args.users / elapsed:,.0f} users/s, {len(statements)} statements "
               f"({len(statements) / args.users:.1f} per user); {last}")  # fmt: skip
+
+    for label, extra in [("dry run", []), ("first --execute", ["--execute"]), ("second --execute", ["--execute"])]:
+        timed(label, "import_alwrity", "--db", str(db), "--json-dir", str(json_dir), *extra)
+
+    from accounts.models import User
+    from integrity.models import Quarantine, RepairJournal
+    from onboarding.models import ApiKey, OnboardingSession, WebsiteAnalysis
+
+    journal = RepairJournal.objects.filter(kind="import").order_by("pk").first()
+    timed("undo of the first --execute", "undo_repair", str(journal.pk))
+    left = {model.__name__: model.objects.count() for model in (User, OnboardingSession, ApiKey, WebsiteAnalysis)}
+    left["Quarantine"] = Quarantine.objects.count()
+    print(f"  rows left after the undo: {left}")
     if postgres:
         connections.close_all()
         connection.settings_dict["NAME"] = url.rsplit("/", 1)[1]

@@ -123,6 +123,8 @@ class RepairChange(models.Model):
                 return f"point {self.object_pk} {self.model} row(s) back from {self.after['to']} to {owners}"
             case self.Action.DELETE_ROW:
                 return f"put back {self.model} {self.object_pk}, which it deleted"
+            case self.Action.APPEND_FILE if self.before["size"] is None:
+                return f"delete the archive file {self.object_pk}, which it created"
             case self.Action.APPEND_FILE:
                 return f"cut {self.object_pk} back to the {self.before['size']} bytes it had"
             case _:

@@ -314,10 +314,12 @@ def undo_repair(*, journal_id: int, acting_user=None) -> RepairJournal:
         )
     files = _files_to_delete(journal_id, changes)
     cuts = _files_to_cut(journal_id, changes)
-    for change in changes:
-        if change.action == RepairChange.Action.CREATE_ROWS:
-            _delete_created_rows(journal_id, change)
-        elif change.action == RepairChange.Action.UPDATE:
+    for run in _runs_of_created_rows(changes):
+        if isinstance(run, list):
+            _delete_created(journal_id, run)
+            continue
+        change = run
+        if change.action == RepairChange.Action.UPDATE:
             _restore_row(journal_id, change)
         elif change.action == RepairChange.Action.REPOINT:
             _point_back(journal_id, change)
@@ -428,27 +430,126 @@ def _file_changed(journal_id: int, name: str) -> ValidationError:
     )
 
 
-def _delete_created_rows(journal_id: int, change: RepairChange) -> None:
-    """Delete the rows a change created; refuses if one is gone, was changed since, or is now used by another row."""
-    model = apps.get_model(change.model)
-    ranges, unchanged = change.after["pks"], change.after.get("unchanged")
+def _runs_of_created_rows(changes: list[RepairChange]) -> Iterator:
+    """The database changes in order, each run of CREATE_ROWS changes as one list (file changes do not end a
+    run: undo deals with files apart)."""
+    run = []
+    for change in changes:
+        if change.action == RepairChange.Action.CREATE_ROWS:
+            run.append(change)
+            continue
+        if change.model == "archive_file":
+            continue
+        if run:
+            yield run
+            run = []
+        yield change
+    if run:
+        yield run
+
+
+def _delete_created(journal_id: int, run: list[RepairChange]) -> None:
+    """Delete the rows a run of changes created, a model at a time (an import that journals each user's
+    transaction apart has thousands of small changes), children before parents; in the run's own order when
+    its models refer to each other in a cycle."""
+    by_model: dict[str, list[RepairChange]] = {}
+    for change in run:
+        by_model.setdefault(change.model, []).append(change)
+    order = _children_first(by_model)
+    if order is None:
+        for change in run:
+            _delete_created_rows(journal_id, change.model, [change])
+        return
+    for label in order:
+        changes = by_model[label]
+        if len(changes) > 1 and _referring(apps.get_model(label), changes, {label}):
+            for change in changes:  # (a merged chat session before the one it was merged into)
+                _delete_created_rows(journal_id, label, [change])
+        else:
+            _delete_created_rows(journal_id, label, changes)
+
+
+def _referring(model: type[models.Model], changes: list[RepairChange], labels: set[str]) -> set[str]:
+    """Which of `labels` the rows these changes created have a (non-null) foreign key to."""
+    fields = [f for f in model._meta.concrete_fields if f.is_relation and f.related_model._meta.label_lower in labels]
+    ranges = _merged([pks for change in changes for pks in change.after["pks"]])
+    found = set()
+    for field in fields:
+        target = field.related_model._meta.label_lower
+        if target not in found and any(
+            model._base_manager.filter(condition, **{f"{field.name}__isnull": False}).exists()
+            for condition in in_ranges(ranges)
+        ):
+            found.add(target)
+    return found
+
+
+def _children_first(by_model: dict[str, list[RepairChange]]) -> list[str] | None:
+    """The models, each before every other model its created rows refer to; None when they refer in a cycle."""
+    labels = list(by_model)
+    parents = {
+        label: _referring(apps.get_model(label), changes, set(labels) - {label}) for label, changes in by_model.items()
+    }
+    order = []
+    while len(order) < len(labels):
+        remaining = [label for label in labels if label not in order]
+        ready = next((m for m in remaining if not any(m in parents[other] for other in remaining if other != m)), None)
+        if ready is None:
+            return None
+        order.append(ready)
+    return order
+
+
+def _delete_created_rows(journal_id: int, label: str, changes: list[RepairChange]) -> None:
+    """Delete the rows `changes` created (all of one model); refuses if one is gone, was changed since (its
+    time field is later than the change recorded), or is now used by a row the journal does not know."""
+    model = apps.get_model(label)
+    _refuse_changed_since(journal_id, model, changes)
+    ranges = _merged([pks for change in changes for pks in change.after["pks"]])
     expected = sum(last - first + 1 for first, last in ranges)
     deleted = 0
     for condition in in_ranges(ranges):
-        rows = model._base_manager.filter(condition)
-        if unchanged:
-            since = rows.filter(**{f"{unchanged['field']}__gt": unchanged["as_of"]}).first()
-            if since is not None:
-                raise ValidationError(
-                    f"Repair #{journal_id} cannot be undone: {change.model} {since.pk} ({since}) has changed since "
-                    "the import created it, and undoing would lose that change. Nothing was undone."
-                )
-        deleted += delete_alone(rows, refused=f"Repair #{journal_id} cannot be undone")
+        deleted += delete_alone(model._base_manager.filter(condition), refused=f"Repair #{journal_id} cannot be undone")
+    if deleted > expected:
+        raise ValidationError(
+            f"Repair #{journal_id} cannot be undone: deleting the {label} rows it created would also delete "
+            f"{deleted - expected} other {label} row(s). Nothing was undone."
+        )
     if deleted != expected:
         raise ValidationError(
-            f"Repair #{journal_id} cannot be undone: {expected - deleted} of the {expected} {model._meta.label_lower} "
+            f"Repair #{journal_id} cannot be undone: {expected - deleted} of the {expected} {label} "
             "row(s) it created are gone since. Nothing was undone."
         )
+
+
+def _refuse_changed_since(journal_id: int, model: type[models.Model], changes: list[RepairChange]) -> None:
+    conditions = [
+        models.Q(range_condition, **{f"{change.after['unchanged']['field']}__gt": change.after["unchanged"]["as_of"]})
+        for change in changes
+        if change.after.get("unchanged")
+        for range_condition in in_ranges(change.after["pks"])
+    ]
+    for chunk in batched(conditions, CREATE_ROWS_CHUNK):
+        condition = models.Q()
+        for each in chunk:
+            condition |= each
+        since = model._base_manager.filter(condition).first()
+        if since is not None:
+            raise ValidationError(
+                f"Repair #{journal_id} cannot be undone: {model._meta.label_lower} {since.pk} ({since}) has changed "
+                "since the import created it, and undoing would lose that change. Nothing was undone."
+            )
+
+
+def _merged(ranges: list[list[int]]) -> list[list[int]]:
+    """[first, last] runs, sorted, with touching and overlapping ones joined."""
+    joined = []
+    for first, last in sorted(ranges):
+        if joined and first <= joined[-1][1] + 1:
+            joined[-1][1] = max(joined[-1][1], last)
+        else:
+            joined.append([first, last])
+    return joined
 
 
 def delete_alone(queryset, *, refused: str) -> int:

@@ -126,7 +126,7 @@ def test_undo_repair_dry_run_lists_what_it_would_restore():
     journal = RepairJournal.objects.get()
     output = run("undo_repair", str(journal.pk), "--dry-run")
     assert f"accounts.user {max_.pk}:" in output
-    assert "Dry run: would restore 2 row(s)" in output
+    assert f"Dry run: would undo repair #{journal.pk}: 2 row(s) restored." in output
     assert keys()[max_.pk] == "max"
 
 

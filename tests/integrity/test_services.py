@@ -1,5 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from integrity import services
@@ -9,6 +11,7 @@ from lib import archive_files
 from lib.archive_files import Appended
 from onboarding.models import OnboardingSession, WebsiteAnalysis
 from tests.accounts.factories import UserFactory
+from tests.mergeapp.models import Doc, Workspace
 from tests.onboarding.factories import WebsiteAnalysisFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +148,34 @@ def test_delete_alone_refuses_a_row_that_a_set_null_relation_points_at():
     with pytest.raises(ValidationError, match="No: .*would also delete or change onboarding.onboardingsession"):
         services.delete_alone(WebsiteAnalysis.objects.filter(pk=analysis.pk), refused="No")
     assert WebsiteAnalysis.objects.filter(pk=analysis.pk).exists()
+
+
+def journal_of_small_imports(groups: int) -> RepairJournal:
+    """A journal as an import with one transaction per user writes it: user, workspace, doc, user, …"""
+    journal = RepairJournal.objects.create(kind="import", status=RepairJournal.Status.APPLIED)
+    for n in range(groups):
+        user = UserFactory()
+        workspace = Workspace.objects.create(owner=user)
+        doc = Doc.objects.create(workspace=workspace, slug=f"doc-{n}")
+        services.record(
+            [
+                row
+                for model, pk in ((User, user.pk), (Workspace, workspace.pk), (Doc, doc.pk))
+                for row in services.created_rows(journal=journal, label="test", model=model, pks=[pk])
+            ]
+        )
+    return journal
+
+
+def test_undo_deletes_many_small_creations_a_model_at_a_time_children_first():
+    UserFactory(username="Bystander")
+    counts = []
+    for groups in (3, 30):
+        journal = journal_of_small_imports(groups)
+        with CaptureQueriesContext(connection) as queries:
+            services.undo_repair(journal_id=journal.pk)
+        counts.append(len(queries))
+        assert not Workspace.objects.exists()
+        assert not Doc.objects.exists()
+        assert list(User.objects.values_list("username", flat=True)) == ["Bystander"]
+    assert counts[0] == counts[1]  # one DELETE per model, not one per journaled change

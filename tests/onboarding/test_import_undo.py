@@ -1,6 +1,7 @@
 """import_alwrity journals every row it creates or changes and every archive line it appends, so
 `undo_repair` takes an import back exactly, or refuses when something happened since."""
 
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -53,8 +54,9 @@ def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
     }
     assert files_under(archive_root) != files
 
-    undo(journal.pk, capture=django_capture_on_commit_callbacks)
+    output = undo(journal.pk, capture=django_capture_on_commit_callbacks)
 
+    assert re.search(r"undone: [\d,]+ created row\(s\) deleted, \d+ file change\(s\)\.", output), output
     assert snapshot() == database
     assert files_under(archive_root) == files  # the users it created no longer join in the archive
     journal.refresh_from_db()
