@@ -871,4 +871,7 @@ def _record_quarantine(journal, records: list[LegacyQuarantine]) -> None:
     pks = []
     for chunk in batched([row.fingerprint for row in rows], CHUNK):
         pks += Quarantine.objects.filter(fingerprint__in=chunk).values_list("pk", flat=True)
-    integrity.record(integrity.created_rows(journal=journal, label=LABEL, model=Quarantine, pks=pks))
+    # A record staff reviewed since gets a resolved_at later than the import: undo then refuses.
+    integrity.record(
+        integrity.created_rows(journal=journal, label=LABEL, model=Quarantine, pks=pks, changed_by="resolved_at")
+    )

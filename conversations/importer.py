@@ -130,7 +130,11 @@ class _Writer:
         self._created(ImportedRecord, ImportedRecord.objects.filter(pk__gt=mark).values_list("pk", flat=True))
         mark = Quarantine.objects.aggregate(last=Max("pk"))["last"] or 0
         Quarantine.objects.bulk_create(list(self.quarantine.values()), batch_size=BATCH, ignore_conflicts=True)
-        self._created(Quarantine, Quarantine.objects.filter(pk__gt=mark, source=SOURCE).values_list("pk", flat=True))
+        self._created(
+            Quarantine,
+            Quarantine.objects.filter(pk__gt=mark, source=SOURCE).values_list("pk", flat=True),
+            changed_by="resolved_at",  # reviewed by staff since the import: undo refuses
+        )
 
     # --- bookkeeping ---
 

@@ -233,5 +233,8 @@ def _import_quarantine(plan: ImportPlan, execute: bool, report: ImportReport, jo
             if new:
                 created.append(row.pk)
     integrity_services.record(
-        integrity_services.created_rows(journal=journal, label=LABEL, model=Quarantine, pks=created)
+        # A record staff reviewed since gets a resolved_at later than the import: undo then refuses.
+        integrity_services.created_rows(
+            journal=journal, label=LABEL, model=Quarantine, pks=created, changed_by="resolved_at"
+        )
     )

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from accounts import services as accounts_services
-from integrity.models import RepairChange, RepairJournal
-from integrity.services import undo_repair
+from integrity.models import Quarantine, RepairChange, RepairJournal
+from integrity.services import review_quarantine, undo_repair
 from onboarding import crypto, services
 from onboarding.models import ApiKey, OnboardingSession, WebsiteAnalysis
 from tests.accounts.factories import UserFactory
@@ -135,3 +135,16 @@ def test_undo_is_refused_when_someone_joined_after_the_imported_users(archive_ro
 
     assert snapshot() == database
     assert files_under(archive_root) == files
+
+
+def test_undo_is_refused_when_staff_reviewed_a_record_the_import_quarantined(admin_user):
+    run("--execute")
+    journal = RepairJournal.objects.get(kind="import")
+    record = Quarantine.objects.first()
+    review_quarantine(pks=[record.pk], status=Quarantine.Status.RESOLVED, acting_user=admin_user)
+    database = snapshot()
+
+    with pytest.raises(ValidationError, match=rf"integrity\.quarantine {record.pk} .*has changed since the import"):
+        undo_repair(journal_id=journal.pk)
+
+    assert snapshot() == database
