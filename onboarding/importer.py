@@ -1,13 +1,14 @@
-"""Write an ALwrity import plan (onboarding.alwrity) into Cairn: idempotent, one transaction per user.
+"""Write an ALwrity import plan (onboarding.alwrity) into Cairn: idempotent, a savepoint per user.
 
 Rows are matched on their natural keys (User.external_id, the session's user, (session, provider),
 (session, url_key), the session's OneToOne children) and written only where a value differs, so a second
 import of the same inputs creates, changes and deletes nothing. Quarantine records are matched on
 (source, payload.legacy_id).
 
-An import that changed anything is recorded in integrity's RepairJournal (kind "import"): in each user's
-transaction, the rows it created (as primary keys), the fields it changed (before and after) and the lines
-it appended to the text archive (users it created join there), so `manage.py undo_repair` takes it back.
+An import that changed anything is recorded in integrity's RepairJournal (kind "import"): in each
+transaction (of up to 100 users), the rows it created (as primary keys), the fields it changed (before and
+after) and the lines it appended to the text archive (users it created join there), so `manage.py
+undo_repair` takes it back.
 """
 
 import hashlib
@@ -23,6 +24,7 @@ from integrity import services as integrity_services
 from integrity.models import Quarantine, RepairJournal
 from integrity.registry import Change
 from lib import archive_files
+from lib.batching import batched
 from onboarding import crypto
 from onboarding.alwrity import SOURCE, ImportPlan, UserPlan
 from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPreferences, WebsiteAnalysis
@@ -58,47 +60,61 @@ class ImportReport:
         }
 
 
+# Parents before children: undo goes newest first, so it deletes children before their parents.
+WRITE_ORDER = [User, OnboardingSession, ApiKey, WebsiteAnalysis, ResearchPreferences, PersonaData]
+
+
 @dataclass
 class _Written:
-    """What one transaction of the import created and changed, for its journal."""
+    """What the import created and changed for one user, then for a transaction's users: for its journal."""
 
-    created: dict[type[models.Model], list] = field(default_factory=dict)  # parents before children
+    created: dict[type[models.Model], list] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
 
-    def add(self, instance: models.Model, report: ImportReport) -> None:
+    def add(self, instance: models.Model) -> None:
         self.created.setdefault(type(instance), []).append(instance.pk)
-        report.created[instance._meta.label_lower] += 1
+
+    def anything(self) -> bool:
+        return bool(self.created or self.changes)
+
+    def take(self, other: "_Written", report: ImportReport) -> None:
+        """Add one user's writes (once their savepoint has held) to these and to the report."""
+        for model, pks in other.created.items():
+            self.created.setdefault(model, []).extend(pks)
+            report.created[model._meta.label_lower] += len(pks)
+        self.changes += other.changes
+        report.updated.update(change.model._meta.label_lower for change in other.changes)
 
     def record(self, journal: RepairJournal | None, appended: list) -> None:
-        """Save the journal rows: undo goes newest first, so fields are restored before rows are deleted,
-        and children are deleted before their parents."""
+        """Save the journal rows: created rows parents first, then appended lines, then changed fields."""
         rows = [
             row
-            for model, pks in self.created.items()
-            for row in integrity_services.created_rows(journal=journal, label=LABEL, model=model, pks=pks)
+            for model in WRITE_ORDER
+            for row in integrity_services.created_rows(
+                journal=journal, label=LABEL, model=model, pks=self.created.get(model, [])
+            )
         ]
         rows += integrity_services.appended_files(journal=journal, label=LABEL, appends=appended)
         rows += integrity_services.updated_rows(journal=journal, label=LABEL, changes=self.changes)
         integrity_services.record(rows)
 
 
-def import_plan(*, plan: ImportPlan, execute: bool, description: str = "", on_user=None) -> ImportReport:
+def import_plan(
+    *, plan: ImportPlan, execute: bool, description: str = "", on_user=None, users_per_transaction: int = 100
+) -> ImportReport:
+    """Import the plan's users, `users_per_transaction` to a transaction and each in a savepoint: a user the
+    rules reject (a ValidationError, named in the report) leaves the others of the transaction imported."""
     report = ImportReport()
     journal = integrity_services.start_journal(kind="import", description=description) if execute else None
     try:
-        for user_plan in plan.users.values():
-            try:
-                if execute:
-                    with transaction.atomic(), archive_files.recording_appends() as appended:
-                        written = _Written()
-                        _import_user(user_plan, report, written)
-                        written.record(journal, appended)
-                else:
+        for users in batched(plan.users.values(), users_per_transaction):
+            if execute:
+                _import_users(users, report, journal, on_user)
+            else:
+                for user_plan in users:
                     _count_user(user_plan, report)
-            except ValidationError as error:
-                report.problems.append(f"{user_plan.external_id}: {' '.join(error.messages)}")
-            if on_user:
-                on_user(1)
+                    if on_user:
+                        on_user(1)
         with transaction.atomic():
             _import_quarantine(plan, execute, report, journal)
     except BaseException:
@@ -109,6 +125,24 @@ def import_plan(*, plan: ImportPlan, execute: bool, description: str = "", on_us
         integrity_services.finish_journal(journal=journal, summary=report.as_dict(), changed=report.changed_anything)
         report.journal_id = journal.pk  # None when the import changed nothing and so left no journal
     return report
+
+
+def _import_users(users: tuple[UserPlan, ...], report: ImportReport, journal, on_user) -> None:
+    with transaction.atomic(), archive_files.recording_appends() as appended:
+        written = _Written()
+        for user_plan in users:
+            mine = _Written()
+            try:
+                with transaction.atomic():
+                    _import_user(user_plan, mine)
+            except ValidationError as error:
+                report.problems.append(f"{user_plan.external_id}: {' '.join(error.messages)}")
+            else:
+                written.take(mine, report)
+                report.unchanged_users += not mine.anything()
+            if on_user:
+                on_user(1)
+        written.record(journal, appended)
 
 
 def _count_user(plan: UserPlan, report: ImportReport) -> None:
@@ -131,7 +165,7 @@ def _username(external_id: str, attempt: int) -> str:
     return f"{external_id[: USERNAME_MAX_LENGTH - 13]} ({digest})"
 
 
-def _user(external_id: str, report: ImportReport, written: _Written) -> User:
+def _user(external_id: str, written: _Written) -> User:
     existing = User.objects.filter(external_id=external_id).first()
     if existing is not None:
         return existing
@@ -140,31 +174,27 @@ def _user(external_id: str, report: ImportReport, written: _Written) -> User:
     except ValidationError:
         user, created = accounts_services.ensure_user(external_id=external_id, username=_username(external_id, 1))
     if created:
-        written.add(user, report)
+        written.add(user)
     return user
 
 
-def _import_user(plan: UserPlan, report: ImportReport, written: _Written) -> None:
-    before = sum(report.created.values()) + sum(report.updated.values())
-    user = _user(plan.external_id, report, written)
+def _import_user(plan: UserPlan, written: _Written) -> None:
+    user = _user(plan.external_id, written)
     values = {"current_step": plan.current_step, "completed_at": plan.completed_at}
     session, created = OnboardingSession.objects.get_or_create(user=user, defaults=values)
     if created:
-        written.add(session, report)
+        written.add(session)
     else:
-        _update(session, values, report, written)
-    _import_keys(session, plan, report, written)
-    _import_analyses(session, plan, report, written)
+        _update(session, values, written)
+    _import_keys(session, plan, written)
+    _import_analyses(session, plan, written)
     if plan.preferences is not None:
-        values = {f: plan.preferences[f] for f in PREFERENCE_FIELDS}
-        _upsert_one(ResearchPreferences, session, values, report, written)
+        _upsert_one(ResearchPreferences, session, {f: plan.preferences[f] for f in PREFERENCE_FIELDS}, written)
     if plan.persona is not None:
-        _upsert_one(PersonaData, session, {f: plan.persona[f] for f in PERSONA_FIELDS}, report, written)
-    if sum(report.created.values()) + sum(report.updated.values()) == before:
-        report.unchanged_users += 1
+        _upsert_one(PersonaData, session, {f: plan.persona[f] for f in PERSONA_FIELDS}, written)
 
 
-def _update(instance, values: dict, report: ImportReport, written: _Written) -> None:
+def _update(instance, values: dict, written: _Written) -> None:
     """Write only the fields whose value differs (and so nothing at all on a re-import), journaling them."""
     changed = [name for name, value in values.items() if getattr(instance, name) != value]
     if not changed:
@@ -176,43 +206,42 @@ def _update(instance, values: dict, report: ImportReport, written: _Written) -> 
     instance.save(update_fields=fields)
     new = {name: getattr(instance, name) for name in fields}
     written.changes.append(Change(model=type(instance), pk=instance.pk, before=old, after=new))
-    report.updated[instance._meta.label_lower] += 1
 
 
-def _upsert_one(model, session: OnboardingSession, values: dict, report: ImportReport, written: _Written) -> None:
+def _upsert_one(model, session: OnboardingSession, values: dict, written: _Written) -> None:
     instance, created = model.objects.get_or_create(session=session, defaults=values)
     if created:
-        written.add(instance, report)
+        written.add(instance)
     else:
-        _update(instance, values, report, written)
+        _update(instance, values, written)
 
 
-def _import_keys(session: OnboardingSession, plan: UserPlan, report: ImportReport, written: _Written) -> None:
+def _import_keys(session: OnboardingSession, plan: UserPlan, written: _Written) -> None:
     for provider, plaintext in plan.api_keys.items():
         key, created = ApiKey.objects.get_or_create(
             session=session, provider=provider, defaults={"secret": crypto.encrypt(plaintext)}
         )
         if created:
-            written.add(key, report)
+            written.add(key)
             continue
         try:
             same = key.reveal() == plaintext
         except crypto.InvalidToken:
             same = False
         if not same:
-            _update(key, {"secret": crypto.encrypt(plaintext)}, report, written)
+            _update(key, {"secret": crypto.encrypt(plaintext)}, written)
 
 
-def _import_analyses(session: OnboardingSession, plan: UserPlan, report: ImportReport, written: _Written) -> None:
+def _import_analyses(session: OnboardingSession, plan: UserPlan, written: _Written) -> None:
     for key, analysis in plan.analyses.items():
         values = {"url": analysis.url, "status": analysis.status, **analysis.fields}
         row, created = WebsiteAnalysis.objects.get_or_create(
             session=session, url_key=key, merged_into=None, defaults=values
         )
         if created:
-            written.add(row, report)
+            written.add(row)
         else:
-            _update(row, values, report, written)
+            _update(row, values, written)
 
 
 def _import_quarantine(plan: ImportPlan, execute: bool, report: ImportReport, journal) -> None:

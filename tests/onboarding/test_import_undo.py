@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts import services as accounts_services
+from accounts.models import User
 from integrity.models import Quarantine, RepairChange, RepairJournal
 from integrity.services import review_quarantine, undo_repair
-from onboarding import crypto, services
+from onboarding import crypto, importer, services
 from onboarding.models import ApiKey, OnboardingSession, WebsiteAnalysis
 from tests.accounts.factories import UserFactory
-from tests.onboarding.test_import_alwrity import assert_matches_expected, run, snapshot
+from tests.onboarding.test_import_alwrity import EXPECTED, assert_matches_expected, run, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +149,23 @@ def test_undo_is_refused_when_staff_reviewed_a_record_the_import_quarantined(adm
         undo_repair(journal_id=journal.pk)
 
     assert snapshot() == database
+
+
+def test_a_user_the_rules_reject_is_named_and_the_others_of_the_transaction_are_imported_and_undoable(
+    archive_root, django_capture_on_commit_callbacks
+):
+    # Both names the import would give IMPORTED belong to other Cairn users already.
+    UserFactory(username=IMPORTED.upper(), external_id="someone_else")
+    UserFactory(username=importer._username(IMPORTED, 1), external_id="someone_else_again")
+    database, files = snapshot(), files_under(archive_root)
+
+    with pytest.raises(CommandError, match=r"1 user\(s\) could not be imported"):
+        run("--execute")
+
+    assert not User.objects.filter(external_id=IMPORTED).exists()
+    assert OnboardingSession.objects.count() == len(EXPECTED["users"]) - 1
+    journal = RepairJournal.objects.get(kind="import")
+    assert any(IMPORTED in problem for problem in journal.summary["problems"])
+    undo(journal.pk, capture=django_capture_on_commit_callbacks)
+    assert snapshot() == database
+    assert files_under(archive_root) == files
