@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from integrity import registry
@@ -32,21 +33,36 @@ class QuarantineAdmin(admin.ModelAdmin):
         return False  # discard instead: the record stays, and the discard can be undone
 
 
-class RepairChangeInline(admin.TabularInline):
-    model = RepairChange
-    fields = ["check_name", "model", "object_pk", "action", "undo", "before", "after"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    max_num = 0
-    show_change_link = False
+@admin.register(RepairChange)
+class RepairChangeAdmin(admin.ModelAdmin):
+    """Every row and file a repair or an import changed, a page at a time (an import journals thousands)."""
 
-    def has_add_permission(self, request, obj=None):
+    list_display = ["pk", "journal", "check_name", "model", "object_pk", "action", "undo"]
+    list_filter = ["action", "model"]
+    list_select_related = ["journal"]
+    search_fields = ["object_pk"]
+    list_per_page = 100
+    fields = ["journal", "check_name", "model", "object_pk", "action", "undo", "before", "after"]
+    readonly_fields = fields
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "journal__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description="undo does")
     def undo(self, change):
         return change.undo_description()
+
+
+JOURNAL_PAGE_CHANGES = 20
 
 
 @admin.register(RepairJournal)
@@ -57,8 +73,7 @@ class RepairJournalAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["actor"]
     search_fields = ["description"]
-    readonly_fields = [f.name for f in RepairJournal._meta.fields]
-    inlines = [RepairChangeInline]
+    readonly_fields = [*(f.name for f in RepairJournal._meta.fields), "changes_made"]
     actions = [undo_selected]
 
     def has_add_permission(self, request):
@@ -66,6 +81,30 @@ class RepairJournalAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="changes")
+    def changes_made(self, journal):
+        """The first changes, what undoing each does, and a link to all of them (paginated)."""
+        total = journal.changes.count()
+        if not total:
+            return "None recorded."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td></tr>",
+            (
+                (change.check_name, change.undo_description())
+                for change in journal.changes.order_by("pk")[:JOURNAL_PAGE_CHANGES]
+            ),
+        )
+        url = reverse("admin:integrity_repairchange_changelist") + f"?journal__id__exact={journal.pk}"
+        return format_html(
+            "<table><thead><tr><th>recorded by</th><th>undo does</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}">All {} change(s) of repair #{}, with before and after</a></p>',
+            rows,
+            url,
+            f"{total:,}",
+            journal.pk,
+        )
 
 
 @admin.register(DoctorRun)
