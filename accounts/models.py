@@ -94,14 +94,18 @@ class User(AbstractUser):
     def __str__(self):
         return self.username
 
-    def set_username(self, name: str) -> None:
-        """Set the display name and keep its key in step."""
+    def set_username(self, name: str, *, as_given: bool = False) -> None:
+        """Set the display name and keep its key in step.
+
+        The name's whitespace is collapsed, unless `as_given` (an import whose rules say "exactly as stored");
+        the key is the same either way.
+        """
         key = username_key(name)
         if not key:
             raise ValidationError({"username": "A name needs at least one visible character."})
         if len(key) > USERNAME_KEY_MAX_LENGTH:
             raise ValidationError({"username": "That name is too long."})
-        self.username = display_name(name)
+        self.username = name if as_given else display_name(name)
         self.username_key = key
         self.username_key_version = KEY_VERSION
 

@@ -108,15 +108,17 @@ def ensure_user(
     invited_by: User | None = None,
     is_staff: bool = False,
     is_superuser: bool = False,
+    username_as_given: bool = False,
 ) -> tuple[User, bool]:
     """The user with this external id, created if there is none; an existing user is never renamed.
 
     For imports and demo data. Raises ValidationError when the name belongs to a different user.
+    `username_as_given` keeps the name's whitespace as it is (see User.set_username).
     """
     user = User(
         external_id=external_id, invited_by=invited_by, is_staff=is_staff, is_superuser=is_superuser, date_joined=_now()
     )
-    user.set_username(username)
+    user.set_username(username, as_given=username_as_given)
     if password:
         user.set_password(password)
     else:

@@ -187,7 +187,10 @@ class _Writer:
                 self.users[planned.external_id] = User(external_id=planned.external_id)  # stands in, unsaved
                 continue
             try:
-                user, created = ensure_user(external_id=planned.external_id, username=planned.username)
+                # U1/U2: the name exactly as stored (whitespace included)
+                user, created = ensure_user(
+                    external_id=planned.external_id, username=planned.username, username_as_given=True
+                )
             except ValidationError as error:
                 self.users[planned.external_id] = None
                 table = "subcontractors" if planned.source == "subcontractor" else "conversation_owners"

@@ -294,9 +294,9 @@ def _plan_conversations(legacy, plan: ImportPlan) -> None:
         )  # C1: exact strings
     for (owner, session_id), rows in sorted(groups.items()):
         rows.sort(key=lambda r: r["id"])
-        transcript, replaced_t = _surviving(rows, "transcript", lambda r: r["transcript"], transcript_is_empty, str)
-        analysis, replaced_a = _surviving(rows, "analysis", lambda r: r["_analysis"], analysis_is_empty, canonical)
-        audio, _ = _surviving(rows, "audio_filename", lambda r: r["audio_filename"], lambda v: not v, str)
+        transcript, replaced_t = _surviving(rows, "transcript", lambda r: r["transcript"], transcript_is_empty, _same)
+        analysis, replaced_a = _surviving(rows, "analysis", lambda r: r["_analysis"], analysis_is_empty, same_json)
+        audio, _ = _surviving(rows, "audio_filename", lambda r: r["audio_filename"], lambda v: not v, _same)
         plan.conversations.append(
             ConversationPlan(
                 owner=owner,
@@ -312,17 +312,26 @@ def _plan_conversations(legacy, plan: ImportPlan) -> None:
         )
 
 
-def _surviving(rows, name, value_of, is_empty, key):
+def _same(a, b) -> bool:
+    return a == b
+
+
+def same_json(a, b) -> bool:
+    """C4: parsed JSON values are equal (so 4 equals 4.0 and key order does not matter); NaN equals NaN."""
+    return a == b or canonical(a) == canonical(b)
+
+
+def _surviving(rows, name, value_of, is_empty, same):
     """C3 + C5: the value of the newest non-empty candidate (tie: higher id), and the values it replaces."""
     candidates = [r for r in rows if not is_empty(value_of(r))]
     if not candidates:
         return None, []
     winner = max(candidates, key=lambda r: (r["_effective"], r["id"]))
-    kept = key(value_of(winner))
+    kept = value_of(winner)
     replaced = [
         ReplacedValue(name, value_of(r), r["id"], iso(r["_effective"]), winner["id"])
         for r in candidates
-        if r is not winner and key(value_of(r)) != kept
+        if r is not winner and not same(value_of(r), kept)
     ]
     return value_of(winner), replaced
 

@@ -198,6 +198,38 @@ def test_an_existing_user_is_reused_and_not_renamed(tmp_path):
     assert "1 already here" in out
 
 
+def test_names_and_owner_ids_are_usernames_exactly_as_stored(tmp_path):
+    other = "22222222-2222-4222-8222-222222222222"
+    db = legacy_db.build(
+        tmp_path / "l.db",
+        subcontractors=[(SUB, "+1", "Ana  Souza "), (other, "+2", "\tBongani\u00a0Dlamini")],
+        conversations=[(1, "s", " user_pad ", "t", None, None, "2024-01-01 10:00:00.000000", None)],
+    )
+    run(db, "--execute")
+    names = dict(User.objects.values_list("external_id", "username"))
+    assert names == {
+        f"wa:{SUB}": "Ana  Souza ",  # U1: exactly as stored
+        f"wa:{other}": "\tBongani\u00a0Dlamini",
+        " user_pad ": " user_pad ",  # U2: username = user_id
+    }
+    assert User.objects.get(external_id=f"wa:{SUB}").username_key == "ana souza"
+
+
+def test_analyses_equal_as_parsed_json_are_not_replaced_values(tmp_path):
+    db = legacy_db.build(
+        tmp_path / "l.db",
+        conversations=[
+            (1, "s", "u", None, '{"score": 4, "tags": ["a"]}', None, "2024-01-01 10:00:00.000000", None),
+            (2, "s", "u", None, '{"tags": ["a"], "score": 4.0}', None, "2024-01-01 10:00:05.000000", None),
+            (3, "s", "u", None, '{"score": 5}', None, "2024-01-01 10:00:01.000000", None),
+        ],
+    )
+    run(db, "--execute")
+    assert Conversation.objects.get().analysis == {"tags": ["a"], "score": 4.0}
+    # C4/C5: row 1 equals the winner (4 == 4.0, key order aside); only row 3 was replaced.
+    assert list(Quarantine.objects.values_list("payload__legacy_row_id", flat=True)) == [3]
+
+
 def test_three_rows_with_conflicting_values_keep_the_newest_and_record_both_others(tmp_path):
     db = legacy_db.build(
         tmp_path / "l.db",
