@@ -68,7 +68,7 @@ class UserPlan:
     current_step: int = 1
     completed_at: datetime | None = None
     evidence: list[str] = field(default_factory=list)
-    api_keys: dict[str, str] = field(default_factory=dict)  # provider -> plaintext: never print this
+    api_keys: dict[str, str] = field(default_factory=dict, repr=False)  # provider -> plaintext: never print this
     api_key_sources: dict[str, str] = field(default_factory=dict)
     analyses: dict[str, AnalysisPlan] = field(default_factory=dict)
     preferences: dict | None = None
@@ -210,9 +210,9 @@ def _plan_keys(plan: UserPlan, rows: list[dict], progress: ProgressFile | None, 
     """B7: the newest DB row per provider; JSON step 1 only for a provider the DB has no usable row for."""
     for row in sorted(rows, key=lambda r: _newest_key(r, tz), reverse=True):
         key = row["key"]
-        provider = (row["provider"] or "").strip().lower()
-        if not isinstance(key, str) or not key.strip() or not provider:
-            merged["key rows without a key or provider"] += 1
+        provider = (row["provider"] or "").strip().lower()  # (an empty provider is a provider: kept, not guessed)
+        if not isinstance(key, str) or key == "":  # B7: "a non-empty key"; whitespace is not empty
+            merged["key rows without a key"] += 1
         elif provider in plan.api_keys:
             merged["older key rows"] += 1
         else:
@@ -224,7 +224,7 @@ def _plan_keys(plan: UserPlan, rows: list[dict], progress: ProgressFile | None, 
     if isinstance(json_keys, dict):
         for name, key in json_keys.items():
             provider = str(name).strip().lower()
-            if isinstance(key, str) and key and provider and provider not in plan.api_keys:
+            if isinstance(key, str) and key and provider not in plan.api_keys:
                 plan.api_keys[provider] = key
                 plan.api_key_sources[provider] = "json step 1"
 
@@ -238,7 +238,7 @@ def _json_candidate(progress: ProgressFile | None) -> tuple[str, dict] | None:
     website = data.get("website")
     if not (isinstance(website, str) and website):
         website = data.get("website_url")
-    if not (isinstance(website, str) and website.strip()):
+    if not (isinstance(website, str) and website):  # B6.3: "a non-empty string"
         return None
     return website, data["analysis"]
 
@@ -260,8 +260,9 @@ def _plan_analyses(plan, rows, progress, tz, merged: Counter, quarantine: list) 
     for key, group in groups.items():
         json_analysis = candidate[1] if candidate is not None and url_key(candidate[0]) == key else None
         newest_first = sorted(group, key=lambda r: _newest_key(r, tz), reverse=True)
-        completed = [r for r in newest_first if r["status"] in ("completed", None)]
-        failed = [r for r in newest_first if r["status"] not in ("completed", None)]
+        # B6.4: 'completed' or null ("Null" is SQL NULL or the JSON text null, Part B's terms)
+        completed = [r for r in newest_first if r["status"] in ("completed", None, "null")]
+        failed = [r for r in newest_first if r["status"] not in ("completed", None, "null")]
         legacy_rows = sorted(r["id"] for r in group)
         if completed or json_analysis is not None:
             fields, sources = {}, {}
@@ -335,7 +336,7 @@ def _plan_persona(plan: UserPlan, rows: list[dict], progress, tz, merged: Counte
             "core_persona": data.get("corePersona"),
             "platform_personas": data.get("platformPersonas"),
             "quality_metrics": data.get("qualityMetrics"),
-            "selected_platforms": data.get("selectedPlatforms") or [],
+            "selected_platforms": _platforms(data.get("selectedPlatforms")),
             "source": "json step 4",
         }
     elif db_row is not None:
@@ -343,7 +344,7 @@ def _plan_persona(plan: UserPlan, rows: list[dict], progress, tz, merged: Counte
             "core_persona": db_row["core_persona"],
             "platform_personas": db_row["platform_personas"],
             "quality_metrics": db_row["quality_metrics"],
-            "selected_platforms": db_row["selected_platforms"] or [],
+            "selected_platforms": _platforms(db_row["selected_platforms"]),
             "source": f"persona_data#{db_row['id']}",
         }
 
@@ -378,3 +379,8 @@ def _plan_completion(plan: UserPlan, user_sessions: list[dict], progress, tz) ->
         value = as_int(row["current_step"])
         steps.append(1 if value is None else value)
     plan.current_step = max((min(max(s, 1), 6) for s in steps), default=1)
+
+
+def _platforms(value):
+    """B8: `selected_platforms`, null or missing → [] (any other value as it is)."""
+    return [] if value is None else value

@@ -73,7 +73,7 @@ def _json(value):
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # (RecursionError: nested deeper than the parser goes)
             return value  # kept as stored rather than lost
     return value
 
@@ -222,8 +222,10 @@ def read_json_dir(json_dir: str) -> tuple[list[ProgressFile], list["Quarantined"
             data = json.loads(Path(entry.path).read_bytes().decode("utf-8"))
         except UnicodeDecodeError as exc:
             error = f"not UTF-8 (byte {exc.start})"
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             error = f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        except (ValueError, RecursionError) as exc:  # a number too long to convert, nesting too deep
+            error = f"not JSON Python can read: {type(exc).__name__}"
         if data is not None and not (isinstance(data, dict) and isinstance(data.get("steps"), list)):
             data, error = None, "not an object with a steps list"
         if data is None:

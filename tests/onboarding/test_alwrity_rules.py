@@ -389,3 +389,73 @@ def test_a_database_that_cannot_be_opened_read_only_is_read_as_immutable(tmp_pat
 
     monkeypatch.setattr(sqlite3, "connect", connect)
     assert alwrity.read_database(str(tmp_path / "a.db"))["onboarding_sessions"][0]["user_id"] == ALICE
+
+
+# --- edge cases of the rules' wording (found by a rule-by-rule review) ---
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"steps": [], "x": ' + "9" * 5000 + "}", "[" * 100_000 + "]" * 100_000],
+    ids=["a number too long for Python", "nested deeper than the parser goes"],
+)
+def test_json_that_python_cannot_read_is_unreadable_not_a_crash(tmp_path, content):
+    name = f".onboarding_progress_{ALICE}.json"
+    result = plan(tmp_path, files={name: content})
+    assert reasons(result) == {("json", name): "unreadable_json"}
+    assert ALICE in result.users
+
+
+def test_a_whitespace_key_is_non_empty_and_the_database_still_wins(tmp_path):
+    step1 = {"api_keys": {"gemini": GEMINI_NEW}}
+    result = plan(
+        tmp_path,
+        files={f".onboarding_progress_{ALICE}.json": progress_file(steps={1: ("completed", None, step1)})},
+        onboarding_sessions=[session(2, ALICE)],  # (session 1 would be the shared key 1)
+        api_keys=[
+            {"id": 1, "session_id": 2, "provider": "gemini", "key": "   ", "updated_at": "2025-10-13"},
+            {"id": 2, "session_id": 2, "provider": " ", "key": EXA, "updated_at": "2025-10-13"},
+        ],
+    )
+    assert result.users[ALICE].api_keys == {"gemini": "   ", "": EXA}  # B7: non-empty, per provider.strip().lower()
+
+
+def test_a_whitespace_website_in_json_step_2_is_still_the_candidate(tmp_path):
+    data = {"website": "   ", "website_url": "https://x.example", "analysis": {"writing_style": {"tone": "calm"}}}
+    result = plan(
+        tmp_path,
+        files={f".onboarding_progress_{ALICE}.json": progress_file(steps={2: ("completed", None, data)})},
+    )
+    (analysis,) = result.users[ALICE].analyses.values()
+    assert analysis.url == "   "  # B6.3: "a non-empty string website (else website_url)", as written
+    assert analysis.status == "completed"
+
+
+def test_a_status_of_json_null_text_is_null_so_completed(tmp_path):
+    result = plan(
+        tmp_path,
+        onboarding_sessions=[session(2, ALICE)],  # (session 1 would be the shared key 1)
+        website_analyses=[{**analysis(1, 2, "https://x.example"), "status": "null"}],
+    )
+    (found,) = result.users[ALICE].analyses.values()
+    assert found.status == "completed"
+    assert found.fields["writing_style"] == FULL["writing_style"]
+
+
+def test_selected_platforms_only_null_becomes_an_empty_list(tmp_path):
+    result = plan(
+        tmp_path,
+        onboarding_sessions=[session(2, ALICE)],  # (session 1 would be the shared key 1)
+        persona_data=[{"id": 1, "session_id": 2, "core_persona": {"name": "db"}, "selected_platforms": {}}],
+    )
+    assert result.users[ALICE].persona["selected_platforms"] == {}
+
+
+def test_a_user_plan_never_shows_its_plaintext_keys_in_its_repr(tmp_path):
+    result = plan(
+        tmp_path,
+        onboarding_sessions=[session(2, ALICE)],
+        api_keys=[{"id": 1, "session_id": 2, "provider": "gemini", "key": GEMINI_NEW, "updated_at": "2025-10-13"}],
+    )
+    assert result.users[ALICE].api_keys == {"gemini": GEMINI_NEW}
+    assert GEMINI_NEW not in repr(result.users[ALICE])
