@@ -72,7 +72,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["username", "username_key", "username_key_version", "external_id", "password"]}),
         ("Invite tree", {"fields": ["invited_by", "joined_via", "merged_into"]}),
-        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email", "phone_number"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Important dates", {"fields": ["last_login", "date_joined"]}),
     ]

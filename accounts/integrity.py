@@ -111,6 +111,6 @@ merge.declare(User, "invited_by", merge.Reassign(updates={"invited_by": None}))
 # The admin's history says who did what; it stays on the loser's tombstone, as it happened.
 merge.declare(LogEntry, "user", merge.Keep())
 # Staff may keep a loser's contact details (names and roles go through archived account events instead).
-merge.declare_fields(User, ["first_name", "last_name", "email"])
+merge.declare_fields(User, ["first_name", "last_name", "email", "phone_number"])
 # Merges of users are account events in the text archive, so a rebuild has the same people.
 merge.declare_archiver(User, services.archive_user_merge)

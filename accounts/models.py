@@ -72,6 +72,10 @@ class User(AbstractUser):
         related_name="+",
         help_text="The invite this user signed up with.",
     )
+    phone_number = models.TextField(
+        blank=True,
+        help_text="As a legacy system stored it (the conversations import's subcontractors): kept, not checked.",
+    )
     merged_into = models.ForeignKey(
         "self",
         null=True,

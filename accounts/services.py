@@ -109,6 +109,7 @@ def ensure_user(
     is_staff: bool = False,
     is_superuser: bool = False,
     username_as_given: bool = False,
+    phone_number: str = "",
 ) -> tuple[User, bool]:
     """The user with this external id, created if there is none; an existing user is never renamed.
 
@@ -116,7 +117,12 @@ def ensure_user(
     `username_as_given` keeps the name's whitespace as it is (see User.set_username).
     """
     user = User(
-        external_id=external_id, invited_by=invited_by, is_staff=is_staff, is_superuser=is_superuser, date_joined=_now()
+        external_id=external_id,
+        invited_by=invited_by,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+        phone_number=phone_number,
+        date_joined=_now(),
     )
     user.set_username(username, as_given=username_as_given)
     if password:

@@ -5,7 +5,8 @@ quarantined), so a second run skips it: rows already imported are never modified
 
 An import that changed anything is recorded in integrity's RepairJournal (kind "import"): the rows it
 created (as primary keys) and the lines it appended to the text archive (users it created join there),
-so `manage.py undo_repair` takes it back. The import only creates rows; it changes none.
+so `manage.py undo_repair` takes it back. The only existing rows it changes are users already here without
+a phone number, which get the subcontractor's (before/after journaled).
 """
 
 import json
@@ -24,6 +25,7 @@ from conversations.legacy import ImportPlan, Rejected
 from conversations.models import ChatSession, Conversation, FieldRevision, ImportedRecord, Message
 from integrity import services as integrity_services
 from integrity.models import Quarantine
+from integrity.registry import Change
 from integrity.services import fingerprint
 from lib import archive_files
 
@@ -36,6 +38,7 @@ LABEL = "import_conversations"
 class ImportReport:
     users_created: int = 0
     users_existing: int = 0
+    phone_numbers_kept: int = 0  # on users already here that had none
     conversations_created: int = 0
     conversation_groups_with_duplicates: int = 0
     replaced_values: int = 0
@@ -52,6 +55,7 @@ class ImportReport:
     def changed_anything(self) -> bool:
         return bool(
             self.users_created
+            or self.phone_numbers_kept
             or self.conversations_created
             or self.sessions_created
             or self.messages_created
@@ -63,6 +67,7 @@ class ImportReport:
         return {
             "users_created": self.users_created,
             "users_existing": self.users_existing,
+            "phone_numbers_kept": self.phone_numbers_kept,
             "conversations_created": self.conversations_created,
             "conversation_groups_with_duplicates": self.conversation_groups_with_duplicates,
             "replaced_values": self.replaced_values,
@@ -175,12 +180,14 @@ class _Writer:
         existing = {
             u.external_id: u for u in User.objects.filter(external_id__in=[p.external_id for p in self.plan.users])
         }
-        created_users = []
+        created_users, phones = [], []
         for planned in self.plan.users:
             user = existing.get(planned.external_id)
             if user is not None:  # U3: reuse, never rename
                 self.report.users_existing += 1
                 self.users[planned.external_id] = user
+                if planned.phone_number and not user.phone_number:
+                    phones.append((user, planned.phone_number))
                 continue
             if not self.execute:
                 self.report.users_created += 1
@@ -189,7 +196,10 @@ class _Writer:
             try:
                 # U1/U2: the name exactly as stored (whitespace included)
                 user, created = ensure_user(
-                    external_id=planned.external_id, username=planned.username, username_as_given=True
+                    external_id=planned.external_id,
+                    username=planned.username,
+                    username_as_given=True,
+                    phone_number=planned.phone_number,  # U1: "keep it"
                 )
             except ValidationError as error:
                 self.users[planned.external_id] = None
@@ -206,6 +216,20 @@ class _Writer:
             if created:
                 created_users.append(user.pk)
         self._created(User, created_users)
+        self._keep_phone_numbers(phones)
+
+    def _keep_phone_numbers(self, phones: list[tuple[User, str]]) -> None:
+        """U1: a user already here without a phone number gets the subcontractor's (journaled, so undoable)."""
+        self.report.phone_numbers_kept += len(phones)
+        if not self.execute:
+            return
+        changes = []
+        for user, phone in phones:
+            if User.objects.filter(pk=user.pk, phone_number="").update(phone_number=phone):
+                changes.append(
+                    Change(model=User, pk=user.pk, before={"phone_number": ""}, after={"phone_number": phone})
+                )
+        self.journal_rows += integrity_services.updated_rows(journal=self.journal, label=LABEL, changes=changes)
 
     def _rejected(self) -> None:
         for rejected in self.plan.rejected:

@@ -215,6 +215,25 @@ def test_names_and_owner_ids_are_usernames_exactly_as_stored(tmp_path):
     assert User.objects.get(external_id=f"wa:{SUB}").username_key == "ana souza"
 
 
+def test_phone_numbers_are_kept_and_never_overwrite_one_already_here(tmp_path):
+    other, third = "22222222-2222-4222-8222-222222222222", "33333333-3333-4333-8333-333333333333"
+    UserFactory(external_id=f"wa:{other}", username="Here Without Phone")
+    UserFactory(external_id=f"wa:{third}", username="Here With Phone", phone_number="+44 20 7946 0000")
+    db = legacy_db.build(
+        tmp_path / "l.db",
+        subcontractors=[(SUB, "+27720000001", "New"), (other, "+27720000002", "B"), (third, "+27720000003", "C")],
+    )
+    out = run(db, "--execute")
+    phones = dict(User.objects.values_list("external_id", "phone_number"))
+    assert phones == {
+        f"wa:{SUB}": "+27720000001",  # U1: kept on the user
+        f"wa:{other}": "+27720000002",  # filled in where there was none
+        f"wa:{third}": "+44 20 7946 0000",  # never overwritten
+    }
+    assert "2 already here, 1 given their phone number" in out
+    assert "0 given their phone number" in run(db, "--execute")  # I1
+
+
 def test_analyses_equal_as_parsed_json_are_not_replaced_values(tmp_path):
     db = legacy_db.build(
         tmp_path / "l.db",

@@ -33,6 +33,7 @@ def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
     # Someone of the sample is already here, with a conversation of their own: undo keeps both.
     owner = UserFactory(external_id=OWNER, username=OWNER)
     ConversationFactory(owner=owner, session_id="made-in-cairn")
+    UserFactory(external_id=MEMBER, username="Chen Wei")  # without a phone number: the import gives them theirs
     database, files = snapshot(), files_under(archive_root)
 
     output = run(sample, "--execute")
@@ -47,6 +48,7 @@ def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
         (RepairChange.Action.CREATE_ROWS, "conversations.importedrecord"),
         (RepairChange.Action.CREATE_ROWS, "integrity.quarantine"),
         (RepairChange.Action.APPEND_FILE, "archive_file"),  # the users it created joined in the archive
+        (RepairChange.Action.UPDATE, "accounts.user"),  # Chen Wei's phone number
     }
     assert snapshot() != database
 
@@ -55,6 +57,7 @@ def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
 
     assert snapshot() == database
     assert files_under(archive_root) == files
+    assert User.objects.get(external_id=MEMBER).phone_number == ""
     Conversation.objects.filter(session_id="made-in-cairn").delete()
     run(sample, "--execute")  # and it imports again, to the same result
     assert actual_state() == expected_state()

@@ -57,7 +57,8 @@ class Command(BaseCommand):
         verb = "Imported" if execute else "Would import"
         statuses = ", ".join(f"{status} {n}" for status, n in sorted(report.sessions_by_status.items())) or "none"
         self.stdout.write(
-            f"{verb}: {report.users_created} new user(s) ({report.users_existing} already here); "
+            f"{verb}: {report.users_created} new user(s) ({report.users_existing} already here, "
+            f"{report.phone_numbers_kept} given their phone number); "
             f"{report.conversations_created} conversation(s) (C1: {report.conversation_groups_with_duplicates} from "
             f"duplicate rows; C5: {report.replaced_values} replaced value(s) kept in Quarantine); "
             f"{report.sessions_created} chat session(s) ({statuses}); {report.messages_created} message(s) "
