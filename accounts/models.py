@@ -10,7 +10,10 @@ from django.utils import timezone
 
 from accounts.identity import KEY_VERSION, display_name, username_key
 
-USERNAME_KEY_MAX_LENGTH = 255
+# Stored names: sign-up allows far fewer characters (accounts.forms), imports keep what the legacy data has
+# (a ThyWill display name has no limit). 500 characters of a key stay within PostgreSQL's btree index limit.
+STORED_USERNAME_MAX_LENGTH = 500
+USERNAME_KEY_MAX_LENGTH = 500
 
 
 def new_local_external_id() -> str:
@@ -45,9 +48,10 @@ class User(AbstractUser):
         help_text="The identity provider's id (e.g. user_2abc123xyz), or cairn:<uuid> for a local sign-up.",
     )
     username = models.CharField(
-        max_length=150,
+        max_length=STORED_USERNAME_MAX_LENGTH,
         unique=True,
-        help_text="The display name as given, whitespace collapsed (sign-up also composes it to NFC).",
+        help_text="The display name, whitespace collapsed (sign-up also composes it to NFC; an import whose rules "
+        "say so keeps it exactly as stored).",
         error_messages={"unique": "That name is taken."},
     )
     username_key = models.CharField(
@@ -107,7 +111,7 @@ class User(AbstractUser):
         key = username_key(name)
         if not key:
             raise ValidationError({"username": "A name needs at least one visible character."})
-        if len(key) > USERNAME_KEY_MAX_LENGTH:
+        if len(key) > USERNAME_KEY_MAX_LENGTH or len(name) > STORED_USERNAME_MAX_LENGTH:
             raise ValidationError({"username": "That name is too long."})
         self.username = name if as_given else display_name(name)
         self.username_key = key

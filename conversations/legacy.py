@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 INACTIVITY = timedelta(minutes=30)
 # Column sizes in Cairn: a longer legacy value is rejected with a reason, never truncated.
-MAX_NAME, MAX_EXTERNAL_ID, MAX_SESSION_ID, MAX_PROVIDER_ID, MAX_LEGACY_ID = 150, 255, 255, 64, 64
+MAX_NAME, MAX_EXTERNAL_ID, MAX_SESSION_ID, MAX_PROVIDER_ID, MAX_LEGACY_ID = 500, 255, 255, 64, 64
 TABLES = {
     "conversations": [
         "id",

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from accounts import services as accounts_services
-from accounts.models import User
+from accounts.models import STORED_USERNAME_MAX_LENGTH, User
 from integrity import services as integrity_services
 from integrity.models import Quarantine, RepairJournal
 from integrity.registry import Change
@@ -29,7 +29,7 @@ from onboarding import crypto
 from onboarding.alwrity import SOURCE, ImportPlan, UserPlan
 from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPreferences, WebsiteAnalysis
 
-USERNAME_MAX_LENGTH = 150
+USERNAME_MAX_LENGTH = STORED_USERNAME_MAX_LENGTH
 PERSONA_FIELDS = ["core_persona", "platform_personas", "quality_metrics", "selected_platforms"]
 PREFERENCE_FIELDS = ["research_depth", "content_types", "auto_research", "factual_content"]
 LABEL = "import_alwrity"

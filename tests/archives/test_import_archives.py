@@ -16,6 +16,7 @@ from accounts.models import User
 from archives.models import Activity, Prayer
 from integrity.models import Quarantine, RepairJournal
 from tests.accounts.factories import UserFactory
+from tests.archives.test_thywill import T1, USERS, prayer_text, registrations, write
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +216,18 @@ def test_a_name_merged_into_its_own_inviter_never_makes_anyone_their_own_inviter
     ilyag.refresh_from_db()
     assert ilyag.invited_by is None
     assert User.objects.get(username_key="josé").invited_by == ilyag  # José was invited by Max
+
+
+def test_a_long_display_name_is_imported_whole_on_every_database(tmp_path):
+    name = "Brother " + " ".join(["Emmanuel"] * 30)  # 278 characters; ThyWill sets no limit
+    folder = tmp_path / "text_archives"
+    write(folder, USERS, registrations(f"{T1} - {name} joined directly"))
+    write(
+        folder,
+        "prayers/2025/06/2025_06_05_prayer_at_0900.txt",
+        prayer_text(f"{T1} - {name} prayed this prayer", author=name),
+    )
+    import_archives(folder, "--execute")
+    user = User.objects.get()
+    assert user.username == name
+    assert Prayer.objects.get().author == user
