@@ -44,6 +44,14 @@ def archive_root(tmp_path, settings):
     return root
 
 
+@pytest.fixture
+def archive_files(archive_root):
+    """archive_files() -> {relative name: bytes} of every file under the test's archive root, to compare."""
+    return lambda: {
+        str(p.relative_to(archive_root)): p.read_bytes() for p in sorted(archive_root.rglob("*")) if p.is_file()
+    }
+
+
 CHROMIUM = "/usr/bin/chromium"
 
 # For browser tests: `pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]` and the `browser` fixture.

@@ -2,7 +2,6 @@
 
 import shutil
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -21,10 +20,6 @@ FORK = "prayers/2025/05/2025_05_10_prayer_at_1845_4.txt"  # the newest file of p
 PRAYER = "6d3512addefa444b82607b234e3081cc"
 
 
-def files_under(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def undo(journal, *, capture):
     with capture(execute=True):  # the files go once the database part has committed
         return call_command("undo_repair", str(journal.pk), stdout=StringIO())
@@ -38,12 +33,12 @@ def folder(tmp_path):
 
 
 def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
-    archive_root, django_capture_on_commit_callbacks
+    archive_files, django_capture_on_commit_callbacks
 ):
     # Someone is already here: the import links them and sets their inviter; undo must keep them and unset it.
     max_ = UserFactory(username="Max", external_id="user_2abc123xyz")
     services.submit_prayer(acting_user=max_, request="Already on the wall")
-    database, files = snapshot(), files_under(archive_root)
+    database, files = snapshot(), archive_files()
 
     output = import_archives(FOLDER, "--execute")
     journal = RepairJournal.objects.get(kind="import")
@@ -61,16 +56,16 @@ def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
     undo(journal, capture=django_capture_on_commit_callbacks)
 
     assert snapshot() == database
-    assert files_under(archive_root) == files
+    assert archive_files() == files
     journal.refresh_from_db()
     assert journal.status == RepairJournal.Status.UNDONE
 
 
 def test_undoing_a_second_import_takes_back_only_what_it_added(
-    folder, archive_root, django_capture_on_commit_callbacks
+    folder, archive_files, django_capture_on_commit_callbacks
 ):
     import_archives(folder, "--execute")
-    database, files = snapshot(), files_under(archive_root)
+    database, files = snapshot(), archive_files()
     with (folder / FORK).open("a", encoding="utf-8") as file:
         file.write(
             "July 20 2025 at 10:00 - Max prayed this prayer\nJuly 20 2025 at 10:05 - ilyag archived this prayer\n"
@@ -88,7 +83,7 @@ def test_undoing_a_second_import_takes_back_only_what_it_added(
     undo(second, capture=django_capture_on_commit_callbacks)
 
     assert snapshot() == database
-    assert files_under(archive_root) == files
+    assert archive_files() == files
     assert not Prayer.objects.get(archive_id=PRAYER).is_archived
 
 
@@ -100,19 +95,19 @@ def test_an_import_that_brings_nothing_new_leaves_no_journal():
 
 
 def test_undo_refuses_when_someone_prayed_for_an_imported_prayer_since_and_changes_nothing(
-    archive_root, django_capture_on_commit_callbacks
+    archive_files, django_capture_on_commit_callbacks
 ):
     import_archives(FOLDER, "--execute")
     journal = RepairJournal.objects.get(kind="import")
     prayer = Prayer.objects.get(archive_id=PRAYER)
     services.mark_prayed(acting_user=UserFactory(), prayer=prayer)  # a row and a line in the archive file
-    database, files = snapshot(), files_under(archive_root)
+    database, files = snapshot(), archive_files()
 
     with pytest.raises(CommandError, match=f"{prayer.archive_path} has changed since"):
         undo(journal, capture=django_capture_on_commit_callbacks)
 
     assert snapshot() == database
-    assert files_under(archive_root) == files
+    assert archive_files() == files
     journal.refresh_from_db()
     assert journal.status == RepairJournal.Status.APPLIED
 

@@ -2,7 +2,6 @@
 takes an import back exactly, or refuses when something happened since."""
 
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -23,18 +22,14 @@ OWNER = "user_2NfVb3kQm8Xc4pLr7TzW9yHd1Ae"  # owns conversations in the sample
 MEMBER = "wa:9b8a7c6d-5e4f-4321-8fed-cba987654321"  # has an active and a merged chat session in the sample
 
 
-def files_under(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
-    sample, archive_root, django_capture_on_commit_callbacks
+    sample, archive_files, django_capture_on_commit_callbacks
 ):
     # Someone of the sample is already here, with a conversation of their own: undo keeps both.
     owner = UserFactory(external_id=OWNER, username=OWNER)
     ConversationFactory(owner=owner, session_id="made-in-cairn")
     UserFactory(external_id=MEMBER, username="Chen Wei")  # without a phone number: the import gives them theirs
-    database, files = snapshot(), files_under(archive_root)
+    database, files = snapshot(), archive_files()
 
     output = run(sample, "--execute")
     journal = RepairJournal.objects.get(kind="import")
@@ -56,7 +51,7 @@ def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
         call_command("undo_repair", str(journal.pk), stdout=StringIO())
 
     assert snapshot() == database
-    assert files_under(archive_root) == files
+    assert archive_files() == files
     assert User.objects.get(external_id=MEMBER).phone_number == ""
     Conversation.objects.filter(session_id="made-in-cairn").delete()
     run(sample, "--execute")  # and it imports again, to the same result

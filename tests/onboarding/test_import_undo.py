@@ -3,7 +3,6 @@
 
 import re
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -23,10 +22,6 @@ pytestmark = pytest.mark.django_db
 IMPORTED = "user_2abc123xyz"  # a user of the sample, with a session, keys and analyses
 
 
-def files_under(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def undo(journal_id: int, *, capture) -> str:
     with capture(execute=True):  # archive lines go once the database part has committed
         out = StringIO()
@@ -35,10 +30,10 @@ def undo(journal_id: int, *, capture) -> str:
 
 
 def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
-    archive_root, django_capture_on_commit_callbacks
+    archive_files, django_capture_on_commit_callbacks
 ):
     accounts_services.ensure_user(external_id="user_already_here", username="Already Here")  # joins the archive
-    database, files = snapshot(), files_under(archive_root)
+    database, files = snapshot(), archive_files()
 
     output = run("--execute")
     journal = RepairJournal.objects.get(kind="import")
@@ -53,20 +48,20 @@ def test_undoing_an_import_puts_back_the_database_and_the_archive_root_exactly(
         (RepairChange.Action.CREATE_ROWS, "integrity.quarantine"),
         (RepairChange.Action.APPEND_FILE, "archive_file"),
     }
-    assert files_under(archive_root) != files
+    assert archive_files() != files
 
     output = undo(journal.pk, capture=django_capture_on_commit_callbacks)
 
     assert re.search(r"undone: [\d,]+ created row\(s\) deleted, \d+ file change\(s\)\.", output), output
     assert snapshot() == database
-    assert files_under(archive_root) == files  # the users it created no longer join in the archive
+    assert archive_files() == files  # the users it created no longer join in the archive
     journal.refresh_from_db()
     assert journal.status == RepairJournal.Status.UNDONE
     run("--execute")  # and it can be imported again, to the same result
     assert_matches_expected()
 
 
-def test_a_users_file_the_import_created_goes_with_the_undo(archive_root, django_capture_on_commit_callbacks):
+def test_a_users_file_the_import_created_goes_with_the_undo(archive_files, django_capture_on_commit_callbacks):
     run("--execute")
     journal = RepairJournal.objects.get(kind="import")
     appends = journal.changes.filter(action=RepairChange.Action.APPEND_FILE).order_by("pk")
@@ -74,11 +69,11 @@ def test_a_users_file_the_import_created_goes_with_the_undo(archive_root, django
     assert sizes[0][0] is None  # the first one created the file
     assert all(sizes[i][0] == sizes[i - 1][1] for i in range(1, len(sizes)))  # each starts where the last ended
     undo(journal.pk, capture=django_capture_on_commit_callbacks)
-    assert files_under(archive_root) == {}
+    assert archive_files() == {}
 
 
 def test_undoing_an_import_that_changed_rows_gives_them_their_values_and_times_back(
-    archive_root, django_capture_on_commit_callbacks
+    archive_files, django_capture_on_commit_callbacks
 ):
     run("--execute")
     session = OnboardingSession.objects.get(user__external_id=IMPORTED)
@@ -86,7 +81,7 @@ def test_undoing_an_import_that_changed_rows_gives_them_their_values_and_times_b
     OnboardingSession.objects.filter(pk=session.pk).update(current_step=2)
     ApiKey.objects.filter(session=session).update(secret=crypto.encrypt("sk-edited-in-cairn"))
     WebsiteAnalysis.objects.filter(session=session).update(status="failed")
-    database, files = snapshot(), files_under(archive_root)
+    database, files = snapshot(), archive_files()
 
     output = run("--execute")
     assert "Updated: onboarding.apikey" in output
@@ -99,7 +94,7 @@ def test_undoing_an_import_that_changed_rows_gives_them_their_values_and_times_b
     undo(journal.pk, capture=django_capture_on_commit_callbacks)
 
     assert snapshot() == database  # updated_at included
-    assert files_under(archive_root) == files
+    assert archive_files() == files
 
 
 def test_an_import_that_changed_nothing_leaves_no_journal_to_undo():
@@ -124,18 +119,18 @@ def test_undo_is_refused_when_an_imported_session_was_changed_since(django_captu
     assert journal.status == RepairJournal.Status.APPLIED
 
 
-def test_undo_is_refused_when_someone_joined_after_the_imported_users(archive_root):
+def test_undo_is_refused_when_someone_joined_after_the_imported_users(archive_files):
     run("--execute")
     journal = RepairJournal.objects.get(kind="import")
     UserFactory(username="Newcomer")
     accounts_services.archive_joined(user=UserFactory(username="Latecomer"))  # appends to the same users file
-    database, files = snapshot(), files_under(archive_root)
+    database, files = snapshot(), archive_files()
 
     with pytest.raises(ValidationError, match=r"users/\d{4}_\d{2}_users\.txt has changed since"):
         undo_repair(journal_id=journal.pk)
 
     assert snapshot() == database
-    assert files_under(archive_root) == files
+    assert archive_files() == files
 
 
 def test_undo_is_refused_when_staff_reviewed_a_record_the_import_quarantined(admin_user):
@@ -152,12 +147,12 @@ def test_undo_is_refused_when_staff_reviewed_a_record_the_import_quarantined(adm
 
 
 def test_a_user_the_rules_reject_is_named_and_the_others_of_the_transaction_are_imported_and_undoable(
-    archive_root, django_capture_on_commit_callbacks
+    archive_files, django_capture_on_commit_callbacks
 ):
     # Both names the import would give IMPORTED belong to other Cairn users already.
     UserFactory(username=IMPORTED.upper(), external_id="someone_else")
     UserFactory(username=importer._username(IMPORTED, 1), external_id="someone_else_again")
-    database, files = snapshot(), files_under(archive_root)
+    database, files = snapshot(), archive_files()
 
     with pytest.raises(CommandError, match=r"1 user\(s\) could not be imported"):
         run("--execute")
@@ -168,4 +163,4 @@ def test_a_user_the_rules_reject_is_named_and_the_others_of_the_transaction_are_
     assert any(IMPORTED in problem for problem in journal.summary["problems"])
     undo(journal.pk, capture=django_capture_on_commit_callbacks)
     assert snapshot() == database
-    assert files_under(archive_root) == files
+    assert archive_files() == files
