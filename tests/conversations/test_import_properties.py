@@ -1,5 +1,5 @@
 """Properties of import_conversations on generated legacy databases (hypothesis): whatever the rows, the
-rules' invariants hold, a second run changes nothing, and row order does not matter."""
+rules' invariants hold, a second run changes nothing, row order does not matter, and undo takes it back."""
 
 import tempfile
 from collections import Counter
@@ -14,8 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conversations.models import ChatSession, Conversation, Message
-from integrity.models import Quarantine
+from integrity.models import Quarantine, RepairJournal
+from integrity.services import undo_repair
 from tests.conversations import legacy_db
+from tests.conversations.test_import_conversations import snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +111,20 @@ def test_row_order_does_not_matter(rows):
     forward, _ = import_(rows)
     backward, _ = import_({table: list(reversed(values)) for table, values in rows.items()})
     assert forward[:2] == backward[:2]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=legacy_rows())
+def test_undoing_an_import_gives_back_the_database_and_archive_it_found(
+    rows, archive_files, django_capture_on_commit_callbacks
+):
+    with tempfile.TemporaryDirectory() as folder:
+        path = legacy_db.build(Path(folder) / "legacy.db", **rows)
+        with transaction.atomic():
+            database, files = snapshot(), archive_files()
+            call_command("import_conversations", "--db", path, "--execute", stdout=StringIO(), stderr=StringIO())
+            with django_capture_on_commit_callbacks(execute=True):  # the archive lines go once undo commits
+                undo_repair(journal_id=RepairJournal.objects.get(kind="import").pk)
+            assert snapshot() == database
+            assert archive_files() == files
+            transaction.set_rollback(True)
