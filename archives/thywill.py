@@ -24,9 +24,9 @@ The line-level functions are public so that Cairn's own archive format, which ex
 them: `parse_timestamp`, `decode` (R2), `parse_prayer_file` (R5), `classify_activity` (R6) and
 `parse_registration_line` (R4).
 
-Bad input that real ThyWill archives never hold (invalid UTF-8, NUL bytes, symlinks, special files, unsafe
-ZIP members) is skipped and reported as Quarantine `unreadable_file` or `unsafe_path`; nothing outside the
-archive is ever opened.
+Bad input that real ThyWill archives never hold (invalid UTF-8, symlinks, special files, unsafe ZIP members)
+is skipped and reported as Quarantine `unreadable_file` or `unsafe_path`; nothing outside the archive is ever
+opened. A NUL character in a text is read as U+FFFD (see `decode`).
 """
 
 import gc
@@ -260,14 +260,18 @@ def decode(data: bytes) -> list[str]:
     """The lines of a file (R2): UTF-8 without a leading BOM, `\\r\\n` then `\\r` made `\\n`, split on `\\n`.
 
     Nothing is stripped. The newline that ends the last line does not start another line, so `b"a\\n"` is
-    `["a"]` and `b""` is `[]`. Raises UnreadableFileError for invalid UTF-8 or NUL bytes (a binary file).
+    `["a"]` and `b""` is `[]`. Raises UnreadableFileError for invalid UTF-8 (a binary file, a wrong encoding).
+
+    A NUL character (ThyWill writes a request as it was posted, and an API client can post one) becomes
+    U+FFFD: PostgreSQL text cannot hold NUL, and every database must read an archive the same way. The
+    archive file keeps its bytes.
     """
-    if b"\0" in data:
-        raise UnreadableFileError("contains NUL bytes (a binary file)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UnreadableFileError(f"is not valid UTF-8 (byte {error.start})") from None
+    if "\0" in text:
+        text = text.replace("\0", "\ufffd")
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:

@@ -231,3 +231,17 @@ def test_a_long_display_name_is_imported_whole_on_every_database(tmp_path):
     user = User.objects.get()
     assert user.username == name
     assert Prayer.objects.get().author == user
+
+
+def test_a_nul_character_in_a_request_is_imported_as_the_replacement_character_on_every_database(tmp_path):
+    folder = tmp_path / "text_archives"
+    text = prayer_text(f"{T1} - Max prayed this prayer", request="Pray for\x00 rain.")
+    write(folder, "prayers/2025/06/2025_06_05_prayer_at_0900.txt", text)
+    import_archives(folder, "--execute")
+    prayer = Prayer.objects.get()
+    assert prayer.request == "Pray for\ufffd rain."
+    assert prayer.activities.count() == 1
+    before = snapshot()
+    assert "Nothing new" in import_archives(folder, "--execute")  # read the same way again: nothing to top up
+    assert snapshot() == before
+    call_command("doctor", "--only", "archives", stdout=StringIO())  # the archive and the database agree

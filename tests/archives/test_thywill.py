@@ -338,10 +338,13 @@ def test_decode_normalizes_line_ends_drops_a_leading_bom_and_strips_nothing_else
     assert decode(data) == lines
 
 
-@pytest.mark.parametrize(("data", "why"), [(b"caf\xe9\n", "UTF-8"), (b"a\x00b\n", "NUL")])
-def test_decode_refuses_bytes_that_are_not_text(data, why):
-    with pytest.raises(UnreadableFileError, match=why):
-        decode(data)
+def test_decode_refuses_bytes_that_are_not_utf_8():
+    with pytest.raises(UnreadableFileError, match="UTF-8"):
+        decode(b"caf\xe9\n")
+
+
+def test_decode_reads_a_nul_character_as_the_replacement_character():
+    assert decode(b"a\x00b\n\x00\n") == ["a\ufffdb", "\ufffd"]  # PostgreSQL text cannot hold NUL
 
 
 def test_a_bom_and_crlf_in_a_prayer_file_are_normalized(tmp_path):
@@ -1049,7 +1052,7 @@ def test_users_found_in_an_unparsed_file_are_not_created(tmp_path):
 
 @pytest.mark.parametrize(
     ("data", "why"),
-    [(prayer_text().encode().replace(b"rain", b"r\xe9in"), "UTF-8"), (prayer_text().encode() + b"\x00\x01", "NUL")],
+    [(prayer_text().encode().replace(b"rain", b"r\xe9in"), "UTF-8"), (b"\xff\xfe\x00b\x00i\x00n\x00", "UTF-8")],
 )
 def test_a_file_that_is_not_text_is_skipped_and_quarantined(tmp_path, data, why):
     write(tmp_path, PRAYER, data)
