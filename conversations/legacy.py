@@ -15,6 +15,8 @@ from urllib.parse import quote, unquote
 
 from django.utils.dateparse import parse_datetime
 
+from lib.text import without_nul
+
 INACTIVITY = timedelta(minutes=30)
 # Column sizes in Cairn: a longer legacy value is rejected with a reason, never truncated.
 MAX_NAME, MAX_EXTERNAL_ID, MAX_SESSION_ID, MAX_PROVIDER_ID, MAX_LEGACY_ID = 500, 255, 255, 64, 64
@@ -98,7 +100,7 @@ def read_legacy(db: str) -> dict[str, list[dict]]:
                 cursor = connection.execute(f"SELECT {', '.join(columns)} FROM {table}")  # noqa: S608 (fixed names)
             except sqlite3.Error as error:
                 raise LegacyError(f"{path}: table {table} does not have the legacy columns ({error}).") from None
-            rows[table] = [dict(row) for row in cursor]
+            rows[table] = [without_nul(dict(row)) for row in cursor]  # (PostgreSQL cannot store NUL)
         return rows
     finally:
         connection.close()
@@ -130,8 +132,8 @@ def parse_json(value):
     if value is None or not str(value).strip():
         return None
     try:
-        return json.loads(value)
-    except (TypeError, ValueError):
+        return without_nul(json.loads(value))  # a "\u0000" escape is a NUL too
+    except (TypeError, ValueError, RecursionError):
         return _NO_JSON
 
 

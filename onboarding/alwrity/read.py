@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
+from lib.text import without_nul
+
 TABLES = {
     "onboarding_sessions": ["id", "user_id", "current_step", "progress", "started_at", "updated_at"],
     "api_keys": ["id", "session_id", "provider", "key", "created_at", "updated_at"],
@@ -72,7 +74,7 @@ def _json(value):
         value = bytes(value).decode("utf-8", errors="replace")
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return without_nul(json.loads(value))  # a "\u0000" escape is a NUL too
         except (ValueError, RecursionError):  # (RecursionError: nested deeper than the parser goes)
             return value  # kept as stored rather than lost
     return value
@@ -164,7 +166,7 @@ def read_database(db: str) -> dict[str, list[dict]]:
             cursor.execute("SELECT " + ", ".join(f'"{c}"' for c in columns) + f' FROM "{table}" ORDER BY "id"')
             rows = []
             for values in cursor.fetchall():
-                row = dict(zip(columns, values, strict=True))
+                row = without_nul(dict(zip(columns, values, strict=True)))  # (PostgreSQL cannot store NUL)
                 for column in columns:
                     if column in JSON_COLUMNS:
                         row[column] = _json(row[column])
@@ -219,7 +221,7 @@ def read_json_dir(json_dir: str) -> tuple[list[ProgressFile], list["Quarantined"
             continue
         data, error = None, ""
         try:
-            data = json.loads(Path(entry.path).read_bytes().decode("utf-8"))
+            data = without_nul(json.loads(Path(entry.path).read_bytes().decode("utf-8")))
         except UnicodeDecodeError as exc:
             error = f"not UTF-8 (byte {exc.start})"
         except json.JSONDecodeError as exc:

@@ -449,3 +449,22 @@ def test_values_longer_than_cairn_keeps_are_rejected_not_truncated(tmp_path):
     assert list(Quarantine.objects.values_list("reason", flat=True)) == ["value_too_long"] * 2
     assert not Conversation.objects.exists()
     assert not Message.objects.exists()
+
+
+def test_nul_characters_are_stored_as_the_replacement_character_on_every_database(tmp_path):
+    db = legacy_db.build(
+        tmp_path / "l.db",
+        subcontractors=[(SUB, "+1", "Sub\x00")],
+        conversations=[(1, "s", "u", "said\x00so", '{"k\\u0000": "v\\u0000"}', None, "2024-01-01 10:00:00", None)],
+        sessions=[_session("a", "ended", "2024-01-01 10:00:00+00")],
+        messages=[_message("m1", "a", "2024-01-01 10:00:01+00", "SM1", content="hi\x00")],
+    )
+    run(db, "--execute")
+    conversation = Conversation.objects.get()
+    assert conversation.transcript == "said\ufffdso"  # PostgreSQL text and jsonb cannot hold NUL
+    assert conversation.analysis == {"k\ufffd": "v\ufffd"}
+    assert Message.objects.get().body == "hi\ufffd"
+    assert User.objects.get(external_id=f"wa:{SUB}").username == "Sub\ufffd"
+    before = snapshot()
+    assert "already imported" in run(db, "--execute")
+    assert snapshot() == before

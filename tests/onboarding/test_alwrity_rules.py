@@ -459,3 +459,13 @@ def test_a_user_plan_never_shows_its_plaintext_keys_in_its_repr(tmp_path):
     )
     assert result.users[ALICE].api_keys == {"gemini": GEMINI_NEW}
     assert GEMINI_NEW not in repr(result.users[ALICE])
+
+
+def test_nul_characters_in_json_are_read_as_the_replacement_character(tmp_path):
+    result = plan(
+        tmp_path,
+        onboarding_sessions=[session(2, ALICE)],
+        website_analyses=[analysis(1, 2, "https://x.example", writing_style={"tone": "calm\u0000"})],
+    )
+    (found,) = result.users[ALICE].analyses.values()
+    assert found.fields["writing_style"] == {"tone": "calm\ufffd"}  # PostgreSQL jsonb cannot hold NUL
