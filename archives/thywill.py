@@ -49,6 +49,7 @@ from accounts.identity import display_name, username_key
 from archives import archive_format
 from archives.archive_format import ACCOUNT_EVENTS, AccountEvent
 from lib.caching import ComputedDict
+from lib.text import without_nul
 
 # uuid5 namespace of the archive ids generated for `Prayer temp by …` files (R7). Never change it: the id of
 # an imported temp prayer is its natural key on re-import (R13).
@@ -270,8 +271,7 @@ def decode(data: bytes) -> list[str]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UnreadableFileError(f"is not valid UTF-8 (byte {error.start})") from None
-    if "\0" in text:
-        text = text.replace("\0", "\ufffd")
+    text = without_nul(text)
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:
