@@ -72,6 +72,7 @@ class ImportReport:
     activities_created: int = 0
     quarantined: Counter = field(default_factory=Counter)
     account_events: dict = field(default_factory=dict)  # replayed by archives.rebuild, kind → count
+    journal_id: int | None = None
 
     @property
     def changed_anything(self) -> bool:
@@ -365,27 +366,22 @@ def import_archive(
     `archives.rebuild.apply_account_events` replayed, for the summary.
     """
     report = ImportReport(account_events=account_events or {})
-    if execute and journal is None:
-        journal = integrity.start_journal(kind="import", description=description)
-    try:
-        with _cyclic_gc_paused(), _bulk_settings(execute):
-            user_ids = _import_users(archive, execute, report, journal)
-            writer = _PrayerWriter(
-                user_ids=user_ids, tz=tz, execute=execute, archive_paths=archive_paths or {}, journal=journal
-            )
-            for batch in batched(archive.prayers, batch_size):
-                with transaction.atomic():
-                    writer.write(batch, report)
-                if on_prayers:
-                    on_prayers(len(batch))
+    with (
+        integrity.import_journal(report=report, execute=execute, description=description, journal=journal) as journal,
+        _cyclic_gc_paused(),
+        _bulk_settings(execute),
+    ):
+        user_ids = _import_users(archive, execute, report, journal)
+        writer = _PrayerWriter(
+            user_ids=user_ids, tz=tz, execute=execute, archive_paths=archive_paths or {}, journal=journal
+        )
+        for batch in batched(archive.prayers, batch_size):
             with transaction.atomic():
-                _import_quarantine(archive.quarantine, execute, report, journal)
-    except BaseException:
-        if journal is not None:
-            integrity.finish_journal(journal=journal, summary=report.as_dict(), failed=True)
-        raise
-    if journal is not None:
-        integrity.finish_journal(journal=journal, summary=report.as_dict(), changed=report.changed_anything)
+                writer.write(batch, report)
+            if on_prayers:
+                on_prayers(len(batch))
+        with transaction.atomic():
+            _import_quarantine(archive.quarantine, execute, report, journal)
     return report
 
 

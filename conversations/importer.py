@@ -83,22 +83,17 @@ class ImportReport:
 def import_plan(*, plan: ImportPlan, execute: bool, description: str = "") -> ImportReport:
     """Apply `plan`; without `execute`, only count what would happen (nothing is written)."""
     report = ImportReport()
-    journal = integrity_services.start_journal(kind="import", description=description) if execute else None
-    try:
-        with transaction.atomic(), archive_files.recording_appends() as appended:
-            writer = _Writer(plan, execute, report, journal)
-            writer.run()
-            writer.journal_rows += integrity_services.appended_files(journal=journal, label=LABEL, appends=appended)
-            integrity_services.record(writer.journal_rows)
-            if not execute:
-                transaction.set_rollback(True)  # belt and braces: a dry run never writes
-    except BaseException:
-        if journal is not None:
-            integrity_services.finish_journal(journal=journal, summary=report.as_dict(), failed=True)
-        raise
-    if journal is not None:
-        integrity_services.finish_journal(journal=journal, summary=report.as_dict(), changed=report.changed_anything)
-        report.journal_id = journal.pk  # None when the import changed nothing and so left no journal
+    with (
+        integrity_services.import_journal(report=report, execute=execute, description=description) as journal,
+        transaction.atomic(),
+        archive_files.recording_appends() as appended,
+    ):
+        writer = _Writer(plan, execute, report, journal)
+        writer.run()
+        writer.journal_rows += integrity_services.appended_files(journal=journal, label=LABEL, appends=appended)
+        integrity_services.record(writer.journal_rows)
+        if not execute:
+            transaction.set_rollback(True)  # belt and braces: a dry run never writes
     return report
 
 

@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -156,6 +157,28 @@ def finish_journal(*, journal: RepairJournal, summary: dict, failed: bool = Fals
         journal.delete()
         return
     _finish(journal, RepairJournal.Status.FAILED if failed else RepairJournal.Status.APPLIED, summary)
+
+
+@contextmanager
+def import_journal(
+    *, report, execute: bool, description: str = "", journal: RepairJournal | None = None
+) -> Iterator[RepairJournal | None]:
+    """The journal an import fills inside the block (None on a dry run; `journal` if one was started already).
+
+    On leaving, it is closed with `report.as_dict()`: failed if the block raised, removed if the report says
+    nothing changed (`report.changed_anything`); `report.journal_id` is then its id, or None.
+    """
+    if execute and journal is None:
+        journal = start_journal(kind="import", description=description)
+    try:
+        yield journal
+    except BaseException:
+        if journal is not None:
+            finish_journal(journal=journal, summary=report.as_dict(), failed=True)
+        raise
+    if journal is not None:
+        finish_journal(journal=journal, summary=report.as_dict(), changed=report.changed_anything)
+        report.journal_id = journal.pk  # None once finish_journal removed an empty journal
 
 
 def record(changes: list[RepairChange]) -> None:

@@ -105,8 +105,7 @@ def import_plan(
     """Import the plan's users, `users_per_transaction` to a transaction and each in a savepoint: a user the
     rules reject (a ValidationError, named in the report) leaves the others of the transaction imported."""
     report = ImportReport()
-    journal = integrity_services.start_journal(kind="import", description=description) if execute else None
-    try:
+    with integrity_services.import_journal(report=report, execute=execute, description=description) as journal:
         for users in batched(plan.users.values(), users_per_transaction):
             if execute:
                 _import_users(users, report, journal, on_user)
@@ -117,13 +116,6 @@ def import_plan(
                         on_user(1)
         with transaction.atomic():
             _import_quarantine(plan, execute, report, journal)
-    except BaseException:
-        if journal is not None:
-            integrity_services.finish_journal(journal=journal, summary=report.as_dict(), failed=True)
-        raise
-    if journal is not None:
-        integrity_services.finish_journal(journal=journal, summary=report.as_dict(), changed=report.changed_anything)
-        report.journal_id = journal.pk  # None when the import changed nothing and so left no journal
     return report
 
 

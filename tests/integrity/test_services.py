@@ -179,3 +179,34 @@ def test_undo_deletes_many_small_creations_a_model_at_a_time_children_first():
         assert not Doc.objects.exists()
         assert list(User.objects.values_list("username", flat=True)) == ["Bystander"]
     assert counts[0] == counts[1]  # one DELETE per model, not one per journaled change
+
+
+class Report:
+    def __init__(self, changed):
+        self.changed_anything, self.journal_id = changed, None
+
+    def as_dict(self):
+        return {"changed": self.changed_anything}
+
+
+def test_an_import_journal_is_failed_when_the_import_stops_part_way():
+    report = Report(changed=True)
+    with pytest.raises(RuntimeError), services.import_journal(report=report, execute=True, description="x") as journal:
+        raise RuntimeError("disk full")
+    journal.refresh_from_db()
+    assert (journal.status, journal.summary) == (RepairJournal.Status.FAILED, {"changed": True})
+
+
+@pytest.mark.parametrize("changed", [True, False])
+def test_an_import_journal_is_kept_when_the_import_changed_something_and_removed_otherwise(changed):
+    report = Report(changed=changed)
+    with services.import_journal(report=report, execute=True, description="x") as journal:
+        assert journal.status == RepairJournal.Status.RUNNING
+    assert RepairJournal.objects.filter(status=RepairJournal.Status.APPLIED).exists() == changed
+    assert (report.journal_id is not None) == changed
+
+
+def test_a_dry_run_has_no_import_journal():
+    with services.import_journal(report=Report(changed=True), execute=False) as journal:
+        assert journal is None
+    assert not RepairJournal.objects.exists()

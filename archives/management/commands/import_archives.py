@@ -75,8 +75,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Would replay {len(archive.account_events)} account event(s).")
         self._write_bad_files(archive)
         self._write_report(report, execute)
-        if journal is not None and report.changed_anything:
-            self.stdout.write(f"Journal #{journal.pk}. Undo it with: manage.py undo_repair {journal.pk}")
+        if report.journal_id:
+            self.stdout.write(f"Journal #{report.journal_id}. Undo it with: manage.py undo_repair {report.journal_id}")
 
     def _write_bad_files(self, archive):
         """Name every file that could not be read or used, and why; the rest of the archive is imported."""
