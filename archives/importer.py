@@ -184,7 +184,7 @@ class _RootCopier:
     def _add_missing_lines(self, relpath: str, data: bytes) -> str | None:
         """A registration file whose name another file holds (Cairn's account events of that month): append
         the lines it lacks, in their order, so the root keeps every registration (the reader reads mixed
-        files). Journaled with the sizes before and after, so undo can cut them off again. None when the
+        files). Journaled with the bytes appended, so undo can cut them off again. None when the
         file there is not a readable text file inside the root."""
         folder, _, _ = relpath.rpartition("/")
         existing = _read_regular(f"{self.root}/{relpath}") if self._folder_ok(folder) else None
@@ -200,13 +200,9 @@ class _RootCopier:
         if not missing:
             return relpath
         block = ("" if have.endswith("\n") or not have else "\n") + "\n".join(missing) + "\n"
-        archive_files.append(relpath, block)
-        size = len(existing)
-        integrity.record(
-            integrity.appended_file(
-                journal=self.journal, label=LABEL, name=relpath, before=size, after=size + len(block.encode())
-            )
-        )
+        with archive_files.recording_appends() as appended:  # the bytes written, wherever the file ended
+            archive_files.append(relpath, block)
+        integrity.record(integrity.appended_files(journal=self.journal, label=LABEL, appends=appended))
         return relpath
 
     def finish(self) -> list[tuple[str, str | None]]:

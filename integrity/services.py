@@ -250,17 +250,14 @@ def in_ranges(ranges: list[list[int]]) -> Iterator[models.Q]:
         yield condition
 
 
-def appended_file(*, journal: RepairJournal | None, label: str, name: str, before: int, after: int) -> list:
-    """A journal row for lines an import appended to an archive file (undo cuts the file back to `before`)."""
-    return _appended(journal, label, name, before, after)
-
-
 def appended_files(*, journal: RepairJournal | None, label: str, appends: list) -> list[RepairChange]:
     """Journal rows for the appends `archive_files.recording_appends` saw: one per unbroken run of a file.
 
     A run's `before` size is None when the import created the file (undo deletes it). Someone else's
     lines between two runs split them, and undo then refuses rather than cut those lines away.
     """
+    if journal is None:
+        return []
     runs: dict[str, list[list]] = {}
     for appended in appends:
         file_runs = runs.setdefault(appended.name, [])
@@ -268,17 +265,6 @@ def appended_files(*, journal: RepairJournal | None, label: str, appends: list) 
             file_runs[-1][1] = appended.end
         else:
             file_runs.append([appended.start, appended.end])
-    return [
-        row
-        for name, file_runs in runs.items()
-        for before, after in file_runs
-        for row in _appended(journal, label, name, before, after)
-    ]
-
-
-def _appended(journal, label, name, before, after) -> list[RepairChange]:
-    if journal is None:
-        return []
     return [
         RepairChange(
             journal=journal,
@@ -289,6 +275,8 @@ def _appended(journal, label, name, before, after) -> list[RepairChange]:
             before={"size": before},
             after={"size": after},
         )
+        for name, file_runs in runs.items()
+        for before, after in file_runs
     ]
 
 
