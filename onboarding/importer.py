@@ -29,7 +29,6 @@ from onboarding import crypto
 from onboarding.alwrity import SOURCE, ImportPlan, UserPlan
 from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPreferences, WebsiteAnalysis
 
-USERNAME_MAX_LENGTH = STORED_USERNAME_MAX_LENGTH
 PERSONA_FIELDS = ["core_persona", "platform_personas", "quality_metrics", "selected_platforms"]
 PREFERENCE_FIELDS = ["research_depth", "content_types", "auto_research", "factual_content"]
 LABEL = "import_alwrity"
@@ -151,10 +150,10 @@ def _count_user(plan: UserPlan, report: ImportReport) -> None:
 
 def _username(external_id: str, attempt: int) -> str:
     """The id itself; when it is too long or its key is taken (ids differing only in case), a stable variant."""
-    if attempt == 0 and len(external_id) <= USERNAME_MAX_LENGTH:
+    if attempt == 0 and len(external_id) <= STORED_USERNAME_MAX_LENGTH:
         return external_id
     digest = hashlib.sha256(external_id.encode()).hexdigest()[:10]
-    return f"{external_id[: USERNAME_MAX_LENGTH - 13]} ({digest})"
+    return f"{external_id[: STORED_USERNAME_MAX_LENGTH - 13]} ({digest})"
 
 
 def _user(external_id: str, written: _Written) -> User:

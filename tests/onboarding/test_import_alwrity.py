@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from accounts.models import User
+from accounts.models import STORED_USERNAME_MAX_LENGTH, User
 from integrity.models import Quarantine, RepairJournal
+from onboarding.importer import _username
 from onboarding.models import ApiKey, OnboardingSession, PersonaData, ResearchPreferences, WebsiteAnalysis
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "alwrity"
@@ -228,3 +229,13 @@ def _pg_value(value, data_type):
     if data_type == "boolean":
         return bool(value)
     return value
+
+
+def test_a_username_is_the_id_itself_unless_it_does_not_fit_the_column():
+    fits = "user_" + "x" * (STORED_USERNAME_MAX_LENGTH - 5)
+    assert _username(fits, 0) == fits
+    too_long = fits + "y"
+    variant = _username(too_long, 0)
+    assert len(variant) <= STORED_USERNAME_MAX_LENGTH
+    assert variant.startswith(too_long[:100])
+    assert variant == _username(too_long, 1)  # stable: the same variant on every run
